@@ -1,0 +1,267 @@
+"""In-memory repositories and unit of work.
+
+Entities are deep-copied on the way in and out, so a use case that forgets to
+save loses its change (as it would on SQL), and changes only land on commit.
+Every save is a compare-and-set on the version the unit of work read.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+from dataclasses import dataclass, field
+
+from application.ports import Page, ScheduleQuery, TaskQuery
+from domain.errors import ConcurrentUpdate, DuplicateRun, RunNotFound, ScheduleNotFound, TaskNotFound
+from domain.schedule import ScheduledTask, ScheduledTaskInstance
+from domain.task import ACTIVE, Task, TaskStatus
+
+_DELETED = object()
+
+
+@dataclass
+class InMemoryStore:
+    """The committed state, shared by every unit of work built on it."""
+
+    tasks: dict[int, Task] = field(default_factory=dict)
+    schedules: dict[int, ScheduledTask] = field(default_factory=dict)
+    runs: dict[int, ScheduledTaskInstance] = field(default_factory=dict)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    _ids: dict = field(default_factory=lambda: {k: itertools.count(1) for k in ("task", "schedule", "run")})
+    writes: int = 0  # committed row writes, for tests that count them
+
+    def next_id(self, kind: str) -> int:
+        with self.lock:
+            return next(self._ids[kind])
+
+    def reset(self) -> None:
+        with self.lock:
+            self.tasks.clear()
+            self.schedules.clear()
+            self.runs.clear()
+            self.writes = 0
+
+
+class _Pending:
+    """The changes of one open unit of work: table -> id -> entity (or _DELETED); plus versions read."""
+
+    def __init__(self):
+        self.rows: dict[str, dict[int, object]] = {"tasks": {}, "schedules": {}, "runs": {}}
+        self.read_versions: dict[tuple[str, int], int] = {}
+
+
+class InMemoryTaskRepository:
+    def __init__(self, uow: "InMemoryUnitOfWork"):
+        self._uow = uow
+
+    def add(self, task: Task) -> Task:
+        task.id = self._uow.store.next_id("task")
+        self._uow._stage("tasks", task.id, task, expected=None)
+        return task
+
+    def get(self, task_id: int) -> Task:
+        task = self._uow._read("tasks", task_id)
+        if task is None:
+            raise TaskNotFound(task_id)
+        return task
+
+    def save(self, task: Task) -> None:
+        self._uow._save_versioned("tasks", task, "task")
+
+    def delete(self, task_id: int) -> None:
+        self.get(task_id)
+        self._uow._stage("tasks", task_id, _DELETED, expected=None)
+
+    def list(self, query: TaskQuery) -> Page:
+        rows = [t for t in self._uow._all("tasks") if _task_matches(t, query)]
+        return _page(rows, query.limit)
+
+    def find_active(self, name: str, owner: str | None) -> Task | None:
+        for task in self._uow._all("tasks"):
+            if task.name == name and task.status in ACTIVE and (owner is None or task.owner == owner):
+                return task
+        return None
+
+    def record_progress(self, task_id: int, attempt: int, percent: int) -> bool:
+        store = self._uow.store
+        with store.lock:
+            task = store.tasks.get(task_id)
+            if task is None or task.status is not TaskStatus.RUNNING or task.attempts != attempt:
+                return False
+            task.progress = percent  # a narrow write outside the version guard, like the SQL one
+            store.writes += 1
+            return True
+
+
+class InMemoryScheduleRepository:
+    def __init__(self, uow: "InMemoryUnitOfWork"):
+        self._uow = uow
+
+    def add(self, schedule: ScheduledTask) -> ScheduledTask:
+        schedule.id = self._uow.store.next_id("schedule")
+        self._uow._stage("schedules", schedule.id, schedule, expected=None)
+        return schedule
+
+    def get(self, schedule_id: int) -> ScheduledTask:
+        schedule = self._uow._read("schedules", schedule_id)
+        if schedule is None:
+            raise ScheduleNotFound(schedule_id)
+        return schedule
+
+    def find(self, name: str, args: list, kwargs: dict) -> ScheduledTask | None:
+        for schedule in self._uow._all("schedules"):
+            if schedule.name == name and schedule.args == args and schedule.kwargs == kwargs:
+                return schedule
+        return None
+
+    def save(self, schedule: ScheduledTask) -> None:
+        self._uow._save_versioned("schedules", schedule, "schedule")
+
+    def delete(self, schedule_id: int) -> None:
+        self.get(schedule_id)
+        self._uow._stage("schedules", schedule_id, _DELETED, expected=None)
+        for run in self._uow._all("runs"):
+            if run.schedule_id == schedule_id:
+                self._uow._stage("runs", run.id, _DELETED, expected=None)
+
+    def list(self, query: ScheduleQuery) -> Page:
+        rows = [
+            s for s in self._uow._all("schedules")
+            if (not query.statuses or s.status in query.statuses)
+            and (query.name is None or s.name == query.name)
+            and (query.before_id is None or s.id < query.before_id)
+        ]
+        return _page(rows, query.limit)
+
+    def add_run(self, run: ScheduledTaskInstance) -> ScheduledTaskInstance:
+        for other in self._uow._all("runs"):
+            if other.schedule_id == run.schedule_id and other.scheduled_at == run.scheduled_at:
+                raise DuplicateRun(run.schedule_id, run.scheduled_at)
+        run.id = self._uow.store.next_id("run")
+        self._uow._stage("runs", run.id, run, expected=None)
+        return run
+
+    def get_run(self, run_id: int) -> ScheduledTaskInstance:
+        run = self._uow._read("runs", run_id)
+        if run is None:
+            raise RunNotFound(run_id)
+        return run
+
+    def save_run(self, run: ScheduledTaskInstance) -> None:
+        self._uow._stage("runs", run.id, run, expected=None)
+
+    def list_runs(self, schedule_id: int, limit: int = 50, before_id: int | None = None) -> Page:
+        rows = [r for r in self._uow._all("runs")
+                if r.schedule_id == schedule_id and (before_id is None or r.id < before_id)]
+        return _page(rows, limit)
+
+
+class InMemoryUnitOfWork:
+    """`with uow:` opens a transaction (per thread); `commit()` applies it to the store atomically."""
+
+    def __init__(self, store: InMemoryStore | None = None):
+        self.store = store or InMemoryStore()
+        self._local = threading.local()
+        self.tasks = InMemoryTaskRepository(self)
+        self.schedules = InMemoryScheduleRepository(self)
+        self.commits = 0
+
+    def __enter__(self) -> "InMemoryUnitOfWork":
+        self._local.pending = _Pending()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        pending = self._pending()
+        store = self.store
+        with store.lock:
+            for (table, row_id), version in pending.read_versions.items():
+                row = pending.rows[table].get(row_id)
+                current = getattr(store, table).get(row_id)
+                if row is not None and row is not _DELETED and current is not None and current.version != version:
+                    raise ConcurrentUpdate(table[:-1], row_id, current.status, row.status)
+            for table, rows in pending.rows.items():
+                target = getattr(store, table)
+                for row_id, row in rows.items():
+                    if row is _DELETED:
+                        target.pop(row_id, None)
+                    else:
+                        target[row_id] = copy.deepcopy(row)
+                    store.writes += 1
+        self.commits += 1
+        self._local.pending = _Pending()
+
+    def rollback(self) -> None:
+        self._local.pending = _Pending()
+
+    # -- helpers for the repositories ---------------------------------
+
+    def _pending(self) -> _Pending:
+        pending = getattr(self._local, "pending", None)
+        if pending is None:
+            raise RuntimeError("use the unit of work inside `with uow:`")
+        return pending
+
+    def _read(self, table: str, row_id):
+        pending = self._pending()
+        if row_id in pending.rows[table]:
+            row = pending.rows[table][row_id]
+            return None if row is _DELETED else copy.deepcopy(row)
+        with self.store.lock:
+            row = getattr(self.store, table).get(row_id)
+            row = copy.deepcopy(row) if row is not None else None
+        if row is not None and hasattr(row, "version"):
+            pending.read_versions.setdefault((table, row_id), row.version)
+        return row
+
+    def _all(self, table: str) -> list:
+        pending = self._pending()
+        with self.store.lock:
+            merged = dict(getattr(self.store, table))
+        merged.update(pending.rows[table])
+        rows = [copy.deepcopy(r) for r in merged.values() if r is not _DELETED]
+        for row in rows:
+            if hasattr(row, "version"):
+                pending.read_versions.setdefault((table, row.id), _committed_version(self.store, table, row))
+        return rows
+
+    def _stage(self, table: str, row_id: int, row, expected) -> None:
+        self._pending().rows[table][row_id] = row if row is _DELETED else copy.deepcopy(row)
+
+    def _save_versioned(self, table: str, row, entity: str) -> None:
+        pending = self._pending()
+        read = pending.read_versions.get((table, row.id))
+        with self.store.lock:
+            current = getattr(self.store, table).get(row.id)
+        if current is None:
+            if row.id in pending.rows[table]:  # added in this unit of work
+                self._stage(table, row.id, row, expected=None)
+                return
+            raise (TaskNotFound if entity == "task" else ScheduleNotFound)(row.id)
+        if read is not None and current.version != read:
+            raise ConcurrentUpdate(entity, row.id, current.status, row.status)
+        self._stage(table, row.id, row, expected=read)
+
+
+def _committed_version(store: InMemoryStore, table: str, row) -> int:
+    with store.lock:
+        current = getattr(store, table).get(row.id)
+    return current.version if current is not None else row.version
+
+
+def _task_matches(task: Task, query: TaskQuery) -> bool:
+    return ((not query.statuses or task.status in query.statuses)
+            and (query.name is None or task.name == query.name)
+            and (query.owner is None or task.owner == query.owner)
+            and (query.before_id is None or task.id < query.before_id)
+            and (query.ended_before is None or (task.ended_at is not None and task.ended_at < query.ended_before)))
+
+
+def _page(rows: list, limit: int) -> Page:
+    rows.sort(key=lambda r: r.id, reverse=True)
+    items = rows[:limit]
+    next_cursor = items[-1].id if len(rows) > limit else None
+    return Page(items, next_cursor)

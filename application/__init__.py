@@ -1,0 +1,1 @@
+"""Use cases, ports and the task registry. Imports only domain/ and the standard library."""

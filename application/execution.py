@@ -1,0 +1,175 @@
+"""The worker-side steps of a task: start an attempt, record progress, finish or fail it.
+
+Redis and SQL share no transaction, so any step may be delivered twice or late
+(an orphaned work-horse, a duplicate delivery): every step names the attempt it
+belongs to and is refused, with a line in the log, when the row has moved on.
+"""
+
+from __future__ import annotations
+
+import json
+import traceback as tb
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from application.events import task_event
+from application.ports import Clock, EventPublisher, TaskQueue, UnitOfWork
+from application.progress import reporting_to
+from application.registry import TaskRegistry
+from domain.errors import DomainError, IllegalTransition, UnknownTaskType
+from domain.task import Task, TaskStatus
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How an attempt ended: the task as written, and the retry delay when it was requeued."""
+
+    task: Task
+    retry_in: float | None = None
+
+
+def describe_exception(exc: BaseException) -> str:
+    """`Type: message` followed by the traceback: what a person needs to see in the log."""
+    text = "".join(tb.format_exception(type(exc), exc, exc.__traceback__)).rstrip()
+    return f"{type(exc).__name__}: {exc}\n{text}"
+
+
+def ensure_json(value: Any) -> None:
+    """Raises TypeError/ValueError for a value JSON cannot hold (NaN and Infinity included)."""
+    json.dumps(value, allow_nan=False)
+
+
+@dataclass
+class TaskExecution:
+    uow: UnitOfWork
+    clock: Clock
+    events: EventPublisher
+
+    def start(self, task_id: int, worker: str | None) -> Task | None:
+        """Marks the task running. None when it must not run (canceled, already running or ended)."""
+        with self.uow:
+            task = self.uow.tasks.get(task_id)
+            if task.status is not TaskStatus.QUEUED:
+                self._note_refusal(task, f"refused to start: the task is {task.status.value}")
+                return None
+            task.start(worker, self.clock.now())
+            self.uow.tasks.save(task)
+            self.uow.commit()
+        self.events.publish(task_event(task))
+        return task
+
+    def finish(self, task_id: int, attempt: int, result: Any) -> Outcome | None:
+        try:
+            ensure_json(result)
+        except (TypeError, ValueError) as exc:
+            return self.fail(task_id, attempt, f"the result cannot be stored as JSON: {exc}", retry=False)
+        return self._end(task_id, attempt, "finish", lambda task, now: task.finish(result, now))
+
+    def fail(self, task_id: int, attempt: int, error: str, retry: bool = True) -> Outcome | None:
+        """Fails the attempt: back to queued when the retry policy allows (and `retry`), else failed."""
+        delay = []
+
+        def apply(task: Task, now):
+            if retry:
+                delay.append(task.record_failure(error, now))
+            else:
+                task.fail(error, now)
+
+        outcome = self._end(task_id, attempt, "fail", apply)
+        if outcome is None:
+            return None
+        return Outcome(outcome.task, delay[0] if delay else None)
+
+    def cancel(self, task_id: int, attempt: int, reason: str) -> Outcome | None:
+        return self._end(task_id, attempt, "cancel", lambda task, now: task.cancel(now, reason))
+
+    def record_progress(self, task_id: int, attempt: int, percent: int) -> bool:
+        with self.uow:
+            written = self.uow.tasks.record_progress(task_id, attempt, percent)
+            self.uow.commit()
+        return written
+
+    def _end(self, task_id: int, attempt: int, verb: str, apply: Callable) -> Outcome | None:
+        with self.uow:
+            task = self.uow.tasks.get(task_id)
+            if task.status is not TaskStatus.RUNNING or task.attempts != attempt:
+                self._note_refusal(task, f"refused a late {verb} from attempt {attempt} "
+                                         f"(the task is {task.status.value}, attempt {task.attempts})")
+                return None
+            apply(task, self.clock.now())
+            try:
+                self.uow.tasks.save(task)
+            except IllegalTransition:
+                return None  # another writer won the race; its outcome stands
+            self.uow.commit()
+        self.events.publish(task_event(task))
+        return Outcome(task)
+
+    def _note_refusal(self, task: Task, line: str) -> None:
+        task.note(self.clock.now(), line)
+        try:
+            self.uow.tasks.save(task)
+            self.uow.commit()
+        except DomainError:
+            pass  # the row moved on again; the note is not worth a retry
+
+
+@dataclass
+class ThrottledProgress:
+    """A ProgressSink that writes to the ledger at most every `interval` seconds (and always at 100)."""
+
+    execution: TaskExecution
+    clock: Clock
+    task_id: int
+    attempt: int
+    interval: float = 2.0
+    live: Callable[[int], None] | None = None  # a fast channel (Redis) for the live value
+    _last_written: float | None = field(default=None, repr=False)
+    _last_value: int = field(default=-1, repr=False)
+    writes: int = 0
+
+    def report(self, percent: int) -> None:
+        if self.live is not None:
+            self.live(percent)
+        now = self.clock.now().timestamp()
+        due = self._last_written is None or now - self._last_written >= self.interval
+        if percent != self._last_value and (due or percent >= 100):
+            self.flush(percent, now)
+
+    def flush(self, percent: int, now: float | None = None) -> None:
+        self.execution.record_progress(self.task_id, self.attempt, percent)
+        self.writes += 1
+        self._last_value = percent
+        self._last_written = now if now is not None else self.clock.now().timestamp()
+
+
+@dataclass
+class RunTask:
+    """One delivery of a task to a worker: start, run the registered function, finish or fail, retry."""
+
+    execution: TaskExecution
+    registry: TaskRegistry
+    queue: TaskQueue
+    clock: Clock
+    progress_interval: float = 2.0
+
+    def __call__(self, task_id: int, worker: str | None = None) -> Task | None:
+        task = self.execution.start(task_id, worker)
+        if task is None:
+            return None
+        try:
+            task_type = self.registry.get(task.name)
+        except UnknownTaskType as exc:
+            outcome = self.execution.fail(task.id, task.attempts, str(exc), retry=False)
+            return outcome.task if outcome else None
+        sink = ThrottledProgress(self.execution, self.clock, task.id, task.attempts, self.progress_interval)
+        try:
+            with reporting_to(sink):
+                result = task_type.func(*task.args, **task.kwargs)
+        except Exception as exc:  # the task's own failure: recorded, never raised into the worker
+            outcome = self.execution.fail(task.id, task.attempts, describe_exception(exc))
+            if outcome and outcome.retry_in is not None:
+                self.queue.enqueue(outcome.task, delay=outcome.retry_in)
+            return outcome.task if outcome else None
+        outcome = self.execution.finish(task.id, task.attempts, result)
+        return outcome.task if outcome else None

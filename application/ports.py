@@ -1,0 +1,148 @@
+"""The ports: what the use cases need from the outside world, in our words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Iterable, Protocol, Sequence
+
+from domain.schedule import ScheduledTask, ScheduledTaskInstance, ScheduleStatus
+from domain.task import Task, TaskStatus
+
+
+@dataclass(frozen=True)
+class TaskQuery:
+    """Filters of a task listing; newest first, `before_id` is the cursor (ids below it)."""
+
+    statuses: frozenset[TaskStatus] = frozenset()
+    name: str | None = None
+    owner: str | None = None
+    limit: int = 50
+    before_id: int | None = None
+    ended_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ScheduleQuery:
+    statuses: frozenset[ScheduleStatus] = frozenset()
+    name: str | None = None
+    limit: int = 50
+    before_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a newest-first listing; `next_cursor` is the id to continue below, or None."""
+
+    items: list
+    next_cursor: int | None = None
+
+
+class TaskRepository(Protocol):
+    def add(self, task: Task) -> Task:
+        """Stores a new task and gives it its id."""
+
+    def get(self, task_id: int) -> Task:
+        """Raises TaskNotFound."""
+
+    def save(self, task: Task) -> None:
+        """Writes the task if the stored row still has the version this unit of work read (compare-and-set).
+
+        Raises ConcurrentUpdate, naming the row's current status, when another writer changed it first.
+        """
+
+    def delete(self, task_id: int) -> None: ...
+
+    def list(self, query: TaskQuery) -> Page: ...
+
+    def find_active(self, name: str, owner: str | None) -> Task | None:
+        """A queued or running task of that type (and owner, when given)."""
+
+    def record_progress(self, task_id: int, attempt: int, percent: int) -> bool:
+        """Writes progress if the task is still running that attempt; True when written."""
+
+
+class ScheduleRepository(Protocol):
+    def add(self, schedule: ScheduledTask) -> ScheduledTask: ...
+
+    def get(self, schedule_id: int) -> ScheduledTask:
+        """Raises ScheduleNotFound."""
+
+    def find(self, name: str, args: list, kwargs: dict) -> ScheduledTask | None:
+        """The parent with that natural key."""
+
+    def save(self, schedule: ScheduledTask) -> None: ...
+
+    def delete(self, schedule_id: int) -> None:
+        """Deletes the parent and its runs."""
+
+    def list(self, query: ScheduleQuery) -> Page: ...
+
+    def add_run(self, run: ScheduledTaskInstance) -> ScheduledTaskInstance:
+        """Records a run; raises DuplicateRun if that parent already has one at that scheduled time."""
+
+    def get_run(self, run_id: int) -> ScheduledTaskInstance: ...
+
+    def save_run(self, run: ScheduledTaskInstance) -> None: ...
+
+    def list_runs(self, schedule_id: int, limit: int = 50, before_id: int | None = None) -> Page: ...
+
+
+class UnitOfWork(Protocol):
+    """A transaction boundary: `with uow:` opens one, `commit()` makes it durable, leaving rolls back the rest."""
+
+    tasks: TaskRepository
+    schedules: ScheduleRepository
+
+    def __enter__(self) -> "UnitOfWork": ...
+
+    def __exit__(self, *exc) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class TaskQueue(Protocol):
+    def enqueue(self, task: Task, delay: float = 0) -> None:
+        """Hands the task to the workers (after `delay` seconds). Raises QueueUnavailable."""
+
+    def enqueue_many(self, tasks: Sequence[Task]) -> None:
+        """Hands several tasks over in one go. Raises QueueUnavailable."""
+
+    def cancel(self, task: Task) -> None:
+        """Withdraws a queued task, or stops a running one. Never raises for a job already gone."""
+
+    def live_progress(self, task_ids: Iterable[int]) -> dict[int, int]:
+        """Progress reported by running tasks that may not be in the ledger yet."""
+
+
+class Scheduler(Protocol):
+    def schedule(self, schedule: ScheduledTask) -> str:
+        """Creates (or replaces) the one scheduler job of this schedule; returns its id."""
+
+    def cancel(self, schedule: ScheduledTask) -> None: ...
+
+    def next_run_at(self, schedule: ScheduledTask, after: datetime) -> datetime | None: ...
+
+
+class CronCalendar(Protocol):
+    def validate(self, expression: str, timezone: str) -> None:
+        """Raises InvalidSchedule naming the field."""
+
+    def next_after(self, expression: str, timezone: str, after: datetime) -> datetime: ...
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """An aware datetime in UTC."""
+
+
+class ProgressSink(Protocol):
+    def report(self, percent: int) -> None:
+        """Called by set_progress inside a running task."""
+
+
+class EventPublisher(Protocol):
+    def publish(self, event: dict) -> None:
+        """A change of a task or run: {"kind", "id", "status", "progress", ...}. Never raises."""

@@ -1,0 +1,1 @@
+"""Pure entities and state machines of rqledger. Standard library only."""

@@ -1,0 +1,90 @@
+"""The composition root: one dependency-injector container; adapters are chosen here and nowhere else."""
+
+from __future__ import annotations
+
+from dependency_injector import containers, providers
+
+from adapters.cron import CroniterCalendar
+from adapters.memory import (InMemoryEvents, InMemoryScheduler, InMemoryStore, InMemoryTaskQueue,
+                             InMemoryUnitOfWork, SystemClock)
+from application.execution import RunTask, TaskExecution
+from application.limits import Limits
+from application.registry import default_registry
+from application.runs import RunSchedule, ScheduledRuns
+from application.schedules import (CancelSchedule, DeleteSchedule, GetSchedule, ListRuns, ListSchedules,
+                                   RegisterSchedule)
+from application.tasks import CancelTask, DeleteTask, EnqueueTask, GetTask, ListTasks, RetryTask
+
+
+def _limits(default_timeout=180, max_timeout=24 * 3600, max_retries=10, queues=("default",)) -> Limits:
+    return Limits(default_timeout=default_timeout, max_timeout=max_timeout, max_retries=max_retries,
+                  queues=frozenset(queues))
+
+
+class Container(containers.DeclarativeContainer):
+    """Build with `Container()`, then `container.config.from_dict(load_settings())`."""
+
+    config = providers.Configuration()
+
+    clock = providers.Singleton(SystemClock)
+    registry = providers.Object(default_registry)
+    calendar = providers.Singleton(CroniterCalendar)
+    events = providers.Singleton(InMemoryEvents)
+    limits = providers.Singleton(
+        _limits,
+        default_timeout=config.limits.default_timeout.as_(int),
+        max_timeout=config.limits.max_timeout.as_(int),
+        max_retries=config.limits.max_retries.as_(int),
+        queues=config.limits.queues,
+    )
+
+    memory_store = providers.Singleton(InMemoryStore)
+    uow = providers.Selector(
+        config.storage,
+        memory=providers.Factory(InMemoryUnitOfWork, store=memory_store),
+    )
+    queue = providers.Selector(
+        config.queue_backend,
+        memory=providers.Singleton(InMemoryTaskQueue, clock=clock),
+    )
+    scheduler = providers.Selector(
+        config.queue_backend,
+        memory=providers.Singleton(InMemoryScheduler, clock=clock, calendar=calendar),
+    )
+
+    enqueue_task = providers.Factory(EnqueueTask, uow=uow, queue=queue, registry=registry, clock=clock,
+                                     events=events, limits=limits)
+    cancel_task = providers.Factory(CancelTask, uow=uow, queue=queue, clock=clock, events=events)
+    retry_task = providers.Factory(RetryTask, uow=uow, queue=queue, clock=clock, events=events)
+    delete_task = providers.Factory(DeleteTask, uow=uow)
+    get_task = providers.Factory(GetTask, uow=uow, queue=queue)
+    list_tasks = providers.Factory(ListTasks, uow=uow, queue=queue, limits=limits)
+
+    execution = providers.Factory(TaskExecution, uow=uow, clock=clock, events=events)
+    run_task = providers.Factory(RunTask, execution=execution, registry=registry, queue=queue, clock=clock,
+                                 progress_interval=config.progress_interval.as_float())
+
+    register_schedule = providers.Factory(RegisterSchedule, uow=uow, scheduler=scheduler, registry=registry,
+                                          calendar=calendar, clock=clock, timezone=config.timezone)
+    cancel_schedule = providers.Factory(CancelSchedule, uow=uow, scheduler=scheduler)
+    delete_schedule = providers.Factory(DeleteSchedule, uow=uow, scheduler=scheduler)
+    get_schedule = providers.Factory(GetSchedule, uow=uow)
+    list_schedules = providers.Factory(ListSchedules, uow=uow, limits=limits)
+    list_runs = providers.Factory(ListRuns, uow=uow, limits=limits)
+    scheduled_runs = providers.Factory(ScheduledRuns, uow=uow, clock=clock, calendar=calendar, events=events)
+    run_schedule = providers.Factory(RunSchedule, runs=scheduled_runs, registry=registry, clock=clock,
+                                     progress_interval=config.progress_interval.as_float())
+
+
+def build_container(settings: dict | None = None) -> Container:
+    """A container configured from `settings` (default: the environment), with the task modules imported."""
+    import importlib
+
+    from entrypoints.settings import load_settings
+
+    container = Container()
+    settings = settings if settings is not None else load_settings()
+    container.config.from_dict(settings)
+    for module in settings.get("task_modules", []):
+        importlib.import_module(module)
+    return container

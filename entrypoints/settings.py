@@ -1,0 +1,32 @@
+"""Configuration, read from the environment in this one place."""
+
+from __future__ import annotations
+
+import os
+from typing import Mapping
+
+DEFAULT_TASK_MODULES = "rqledger.demo_tasks"
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> dict:
+    """The container's configuration as a plain dict."""
+    env = os.environ if environ is None else environ
+    queues = [q.strip() for q in env.get("RQLEDGER_QUEUES", "default").split(",") if q.strip()]
+    return {
+        "storage": env.get("RQLEDGER_STORAGE", "sqlalchemy" if "DATABASE_URL" in env else "memory"),
+        "database_url": env.get("DATABASE_URL", "sqlite:///rqledger.db"),
+        "queue_backend": env.get("RQLEDGER_QUEUE_BACKEND", "rq" if "REDIS_URL" in env else "memory"),
+        "redis_url": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        "api_token": env.get("RQLEDGER_API_TOKEN") or None,
+        "task_modules": [m.strip() for m in env.get("RQLEDGER_TASK_MODULES", DEFAULT_TASK_MODULES).split(",")
+                         if m.strip()],
+        "queues": queues,
+        "timezone": env.get("RQLEDGER_TIMEZONE", "UTC"),
+        "limits": {
+            "default_timeout": int(env.get("RQLEDGER_DEFAULT_TIMEOUT", "180")),
+            "max_timeout": int(env.get("RQLEDGER_MAX_TIMEOUT", str(24 * 3600))),
+            "max_retries": int(env.get("RQLEDGER_MAX_RETRIES", "10")),
+            "queues": queues,
+        },
+        "progress_interval": float(env.get("RQLEDGER_PROGRESS_INTERVAL", "2")),
+    }

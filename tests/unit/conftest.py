@@ -1,0 +1,84 @@
+"""Every use case wired on the memory adapters and a clock that only moves when told."""
+
+from dataclasses import dataclass
+
+import pytest
+
+from adapters.cron import CroniterCalendar
+from adapters.memory import (FixedClock, InMemoryEvents, InMemoryScheduler, InMemoryStore, InMemoryTaskQueue,
+                             InMemoryUnitOfWork, InMemoryWorker)
+from application.execution import RunTask, TaskExecution
+from application.registry import TaskRegistry
+from application.runs import RunSchedule, ScheduledRuns
+from application.schedules import CancelSchedule, DeleteSchedule, GetSchedule, ListRuns, ListSchedules, RegisterSchedule
+from application.tasks import CancelTask, DeleteTask, EnqueueTask, GetTask, ListTasks, RetryTask
+
+
+@dataclass
+class Service:
+    clock: FixedClock
+    registry: TaskRegistry
+    store: InMemoryStore
+    uow: InMemoryUnitOfWork
+    queue: InMemoryTaskQueue
+    scheduler: InMemoryScheduler
+    events: InMemoryEvents
+    enqueue: EnqueueTask
+    cancel: CancelTask
+    retry: RetryTask
+    delete: DeleteTask
+    get: GetTask
+    list: ListTasks
+    execution: TaskExecution
+    run_task: RunTask
+    worker: InMemoryWorker
+    register_schedule: RegisterSchedule
+    cancel_schedule: CancelSchedule
+    delete_schedule: DeleteSchedule
+    get_schedule: GetSchedule
+    list_schedules: ListSchedules
+    list_runs: ListRuns
+    runs: ScheduledRuns
+    run_schedule: RunSchedule
+
+    def fire_due(self) -> int:
+        return self.scheduler.fire_due(self.run_schedule)
+
+
+@pytest.fixture
+def registry():
+    return TaskRegistry()
+
+
+@pytest.fixture
+def service(registry) -> Service:
+    clock = FixedClock()
+    calendar = CroniterCalendar()
+    store = InMemoryStore()
+    uow = InMemoryUnitOfWork(store)
+    queue = InMemoryTaskQueue(clock)
+    scheduler = InMemoryScheduler(clock, calendar)
+    events = InMemoryEvents()
+    execution = TaskExecution(uow, clock, events)
+    run_task = RunTask(execution, registry, queue, clock)
+    runs = ScheduledRuns(uow, clock, calendar, events)
+    return Service(
+        clock=clock, registry=registry, store=store, uow=uow, queue=queue, scheduler=scheduler, events=events,
+        enqueue=EnqueueTask(uow, queue, registry, clock, events),
+        cancel=CancelTask(uow, queue, clock, events),
+        retry=RetryTask(uow, queue, clock, events),
+        delete=DeleteTask(uow),
+        get=GetTask(uow, queue),
+        list=ListTasks(uow, queue),
+        execution=execution,
+        run_task=run_task,
+        worker=InMemoryWorker(queue, run_task),
+        register_schedule=RegisterSchedule(uow, scheduler, registry, calendar, clock),
+        cancel_schedule=CancelSchedule(uow, scheduler),
+        delete_schedule=DeleteSchedule(uow, scheduler),
+        get_schedule=GetSchedule(uow),
+        list_schedules=ListSchedules(uow),
+        list_runs=ListRuns(uow),
+        runs=runs,
+        run_schedule=RunSchedule(runs, registry, clock),
+    )

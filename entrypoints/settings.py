@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
-DEFAULT_TASK_MODULES = "rqledger.demo_tasks"
+DEFAULT_TASK_MODULES = "demo_tasks"
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> dict:
@@ -13,9 +13,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
     env = os.environ if environ is None else environ
     queues = [q.strip() for q in env.get("RQLEDGER_QUEUES", "default").split(",") if q.strip()]
     return {
-        "storage": env.get("RQLEDGER_STORAGE", "sqlalchemy" if "DATABASE_URL" in env else "memory"),
+        # "memory" keeps everything in this process: only for tests and single-process embedding
+        "storage": env.get("RQLEDGER_STORAGE", "sqlalchemy"),
         "database_url": env.get("DATABASE_URL", "sqlite:///rqledger.db"),
-        "queue_backend": env.get("RQLEDGER_QUEUE_BACKEND", "rq" if "REDIS_URL" in env else "memory"),
+        "queue_backend": env.get("RQLEDGER_QUEUE_BACKEND", "rq"),
         "redis_url": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "api_token": env.get("RQLEDGER_API_TOKEN") or None,
         "task_modules": [m.strip() for m in env.get("RQLEDGER_TASK_MODULES", DEFAULT_TASK_MODULES).split(",")

@@ -1,4 +1,4 @@
-"""Built-in demo tasks, registered by default (RQLEDGER_TASK_MODULES overrides)."""
+"""The built-in demo tasks, registered by default (RQLEDGER_TASK_MODULES overrides)."""
 
 import time
 

@@ -1,0 +1,1 @@
+"""One module per command group; each exposes COMMANDS, a list of click commands, picked up by entrypoints.cli."""

@@ -1,0 +1,34 @@
+"""The queue's view of jobs, for the reconciler, on the in-memory queue; tests can set states by hand."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from adapters.memory.queue import InMemoryTaskQueue
+from application.reconcile import JobReport, JobState
+
+
+class InMemoryJobInspector:
+    def __init__(self, queue: InMemoryTaskQueue):
+        self.queue = queue
+        self.states: dict[int, JobReport] = {}  # what a test says the queue knows beyond its waiting jobs
+        self.workers: set[str] = set()
+        self.foreign: list[str] = []
+
+    def inspect(self, task_ids: Iterable[int]) -> dict[int, JobReport]:
+        waiting = {job.task_id for job in self.queue.jobs}
+        reports = {}
+        for task_id in task_ids:
+            if task_id in self.states:
+                reports[task_id] = self.states[task_id]
+            elif task_id in waiting:
+                reports[task_id] = JobReport(JobState.WAITING)
+            else:
+                reports[task_id] = JobReport(JobState.MISSING)
+        return reports
+
+    def live_workers(self) -> set[str]:
+        return set(self.workers)
+
+    def foreign_jobs(self, known_ids: set[int]) -> list[str]:
+        return list(self.foreign)

@@ -1,0 +1,154 @@
+"""The reconciler: converges the ledger and the queue after crashes, restarts and lost messages.
+
+Redis and SQL share no transaction, so they can disagree: a job lost when Redis
+restarted without persistence, a process that died between commit and enqueue,
+a worker killed mid-task. One pass looks at the active rows and repairs each
+disagreement, writing what it did into the row's log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import Enum
+from typing import Iterable, Protocol
+
+from application.errors import AdapterError
+from application.events import task_event
+from application.execution import TaskExecution
+from application.ports import Clock, EventPublisher, TaskQuery, TaskQueue, UnitOfWork
+from domain.errors import DomainError
+from domain.task import Task, TaskStatus
+
+
+class JobState(str, Enum):
+    """What the queue knows of a task's job."""
+
+    WAITING = "waiting"  # queued, deferred or scheduled for a retry
+    STARTED = "started"
+    FINISHED = "finished"
+    FAILED = "failed"
+    STOPPED = "stopped"
+    CANCELED = "canceled"
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class JobReport:
+    state: JobState
+    result: object = None
+    error: str | None = None
+
+
+class JobInspector(Protocol):
+    def inspect(self, task_ids: Iterable[int]) -> dict[int, JobReport]:
+        """The queue's view of each task's job (MISSING when it has none)."""
+
+    def live_workers(self) -> set[str]:
+        """Names of the workers whose heartbeat is current."""
+
+    def foreign_jobs(self, known_ids: set[int]) -> list[str]:
+        """Job ids that look like ours (numeric) but have no row among `known_ids`."""
+
+
+@dataclass
+class ReconcileReport:
+    requeued: list[int] = field(default_factory=list)
+    ended: list[int] = field(default_factory=list)
+    retried: list[int] = field(default_factory=list)
+    orphan_jobs: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.requeued or self.ended or self.retried or self.orphan_jobs)
+
+
+@dataclass
+class Reconcile:
+    uow: UnitOfWork
+    queue: TaskQueue
+    inspector: JobInspector
+    execution: TaskExecution
+    clock: Clock
+    events: EventPublisher
+    grace: float = 10.0  # seconds a fresh row may go without a job (the enqueue may be in flight)
+    batch: int = 500
+
+    def __call__(self) -> ReconcileReport:
+        report = ReconcileReport()
+        active = self._active_tasks()
+        if not active:
+            return report
+        jobs = self.inspector.inspect(t.id for t in active)
+        workers = self.inspector.live_workers()
+        cutoff = self.clock.now() - timedelta(seconds=self.grace)
+        for task in active:
+            job = jobs.get(task.id, JobReport(JobState.MISSING))
+            if task.status is TaskStatus.QUEUED:
+                self._queued(task, job, cutoff, report)
+            else:
+                self._running(task, job, workers, cutoff, report)
+        report.orphan_jobs = self.inspector.foreign_jobs({t.id for t in active})
+        return report
+
+    def _active_tasks(self) -> list[Task]:
+        tasks, cursor = [], None
+        with self.uow:
+            while True:
+                page = self.uow.tasks.list(TaskQuery(statuses=frozenset({TaskStatus.QUEUED, TaskStatus.RUNNING}),
+                                                     limit=self.batch, before_id=cursor))
+                tasks += page.items
+                cursor = page.next_cursor
+                if cursor is None:
+                    return tasks
+
+    def _queued(self, task: Task, job: JobReport, cutoff, report: ReconcileReport) -> None:
+        if job.state is not JobState.MISSING or (task.enqueued_at or task.created_at) > cutoff:
+            return
+        self._note(task.id, "the reconciler re-enqueued it: its job was missing from the queue")
+        try:
+            self.queue.enqueue(task)
+        except AdapterError:
+            return  # the queue is still down: the next pass tries again
+        report.requeued.append(task.id)
+
+    def _running(self, task: Task, job: JobReport, workers: set[str], cutoff, report: ReconcileReport) -> None:
+        attempt = task.attempts
+        if job.state is JobState.FINISHED:
+            if self.execution.finish(task.id, attempt, job.result):
+                self._note(task.id, "the reconciler took the queue's outcome: finished")
+                report.ended.append(task.id)
+            return
+        if job.state is JobState.STARTED and task.worker in workers:
+            return  # alive and well
+        if job.state is JobState.WAITING:
+            return  # the queue will deliver it again (e.g. RQ requeued an abandoned job)
+        if job.state is JobState.STARTED or (task.started_at or task.created_at) <= cutoff:
+            reason = {
+                JobState.FAILED: job.error or "its job failed in the queue",
+                JobState.STOPPED: "its job was stopped",
+                JobState.CANCELED: "its job was canceled in the queue",
+                JobState.STARTED: f"its worker {task.worker} is gone (no heartbeat)",
+                JobState.MISSING: f"its job is gone from the queue and its worker {task.worker} did not end it",
+            }[job.state]
+            outcome = self.execution.fail(task.id, attempt, f"the reconciler ended the attempt: {reason}")
+            if outcome is None:
+                return
+            if outcome.retry_in is not None:
+                try:
+                    self.queue.enqueue(outcome.task, delay=outcome.retry_in)
+                except AdapterError:
+                    pass  # left queued without a job: the next pass re-enqueues it
+                report.retried.append(task.id)
+            else:
+                report.ended.append(task.id)
+
+    def _note(self, task_id: int, line: str) -> None:
+        with self.uow:
+            task = self.uow.tasks.get(task_id)
+            task.note(self.clock.now(), line)
+            try:
+                self.uow.tasks.save(task)
+                self.uow.commit()
+            except DomainError:
+                return  # the row moved on meanwhile; the note is not worth a retry
+        self.events.publish(task_event(task))

@@ -30,4 +30,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
             "queues": queues,
         },
         "progress_interval": float(env.get("RQLEDGER_PROGRESS_INTERVAL", "2")),
+        # SMTP for send_mail; without MAIL_SERVER, RQLEDGER_MAIL_OUTBOX names a folder of .eml files (dev sets it)
+        "mail": {
+            "server": env.get("MAIL_SERVER") or None,
+            "port": int(env.get("MAIL_PORT") or 0),  # 0: 587 with MAIL_USE_TLS, else 25
+            "username": env.get("MAIL_USERNAME") or None,
+            "password": env.get("MAIL_PASSWORD") or None,
+            "use_tls": env.get("MAIL_USE_TLS", "").strip().lower() in ("1", "true", "yes", "on"),
+            "sender": env.get("MAIL_SENDER") or "rqledger@localhost",
+            "outbox": env.get("RQLEDGER_MAIL_OUTBOX") or None,
+        },
+        # the folder create_image_set reads images from and writes thumbnails to
+        "media_dir": env.get("RQLEDGER_MEDIA_DIR", "media"),
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dependency_injector import containers, providers
 
 from adapters.cron import CroniterCalendar
+from adapters.mail import mail_sender_from
 from adapters.memory import (InMemoryEvents, InMemoryScheduler, InMemoryStore, InMemoryTaskQueue,
                              InMemoryUnitOfWork, SystemClock)
 from application.execution import RunTask, TaskExecution
@@ -51,6 +52,9 @@ class Container(containers.DeclarativeContainer):
         config.queue_backend,
         memory=providers.Singleton(InMemoryScheduler, clock=clock, calendar=calendar),
     )
+
+    # send_mail's way out: SMTP (MAIL_SERVER), an outbox folder (dev), or a sender that says what to set
+    mail_sender = providers.Singleton(mail_sender_from, config.mail)
 
     enqueue_task = providers.Factory(EnqueueTask, uow=uow, queue=queue, registry=registry, clock=clock,
                                      events=events, limits=limits)

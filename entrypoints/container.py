@@ -8,6 +8,7 @@ from adapters.cron import CroniterCalendar
 from adapters.mail import mail_sender_from
 from adapters.memory import (InMemoryEvents, InMemoryScheduler, InMemoryStore, InMemoryTaskQueue,
                              InMemoryUnitOfWork, SystemClock)
+from adapters.redis_events import RedisEventFeed, RedisEventPublisher, RedisPing
 from application.execution import RunTask, TaskExecution
 from application.limits import Limits
 from application.registry import default_registry
@@ -30,7 +31,24 @@ class Container(containers.DeclarativeContainer):
     clock = providers.Singleton(SystemClock)
     registry = providers.Object(default_registry)
     calendar = providers.Singleton(CroniterCalendar)
-    events = providers.Singleton(InMemoryEvents)
+    # Change events for live views: in-process for memory, Redis pub/sub so every web process sees them for rq.
+    memory_events = providers.Singleton(InMemoryEvents)
+    events = providers.Selector(
+        config.queue_backend,
+        memory=memory_events,
+        rq=providers.Singleton(RedisEventPublisher, url=config.redis_url),
+    )
+    event_feed = providers.Selector(
+        config.queue_backend,
+        memory=memory_events,
+        rq=providers.Singleton(RedisEventFeed, url=config.redis_url),
+    )
+    # GET /api/health's Redis probe: a callable that raises QueueUnavailable; nothing to probe in memory.
+    redis_check = providers.Selector(
+        config.queue_backend,
+        memory=providers.Object(lambda: None),
+        rq=providers.Singleton(RedisPing, url=config.redis_url),
+    )
     limits = providers.Singleton(
         _limits,
         default_timeout=config.limits.default_timeout.as_(int),

@@ -1,0 +1,55 @@
+"""An EventPublisher that sends each event with one PUBLISH and never raises."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+
+from redis.exceptions import RedisError
+
+from adapters.redis_events.connection import CHANNEL, connect
+
+log = logging.getLogger(__name__)
+
+
+class RedisEventPublisher:
+    """Publishes change events as JSON on a Redis channel.
+
+    Events are a courtesy to live views (the ledger is the truth), so a failure is
+    logged and dropped. After a failure it stays quiet for `pause` seconds: a task
+    reporting progress while Redis is down must not wait for a connect timeout each time.
+    """
+
+    def __init__(self, url: str, channel: str = CHANNEL, pause: float = 5.0):
+        self.url = url
+        self.channel = channel
+        self.pause = pause
+        self._client = None
+        self._quiet_until = 0.0
+        self._lock = threading.Lock()
+
+    def publish(self, event: dict) -> None:
+        if time.monotonic() < self._quiet_until:
+            return
+        try:
+            payload = json.dumps(event, default=str, allow_nan=False)
+            self._connection().publish(self.channel, payload)
+        except (RedisError, OSError) as exc:
+            self._quiet_until = time.monotonic() + self.pause
+            log.warning("event not published (Redis: %s); live views will catch up on their next read", exc)
+        except (TypeError, ValueError) as exc:  # an event JSON cannot hold: a bug, but never the task's problem
+            log.error("event %r not published: %s", event, exc)
+
+    def _connection(self):
+        with self._lock:
+            if self._client is None:
+                self._client = connect(self.url)
+            return self._client
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None

@@ -1,13 +1,12 @@
-"""The built-in demo tasks, registered by default (RQLEDGER_TASK_MODULES overrides)."""
+"""The built-in demo tasks, registered by default (RQLEDGER_TASK_MODULES overrides).
 
-import time
+Importing this package registers every one of them.
+"""
 
-from rqledger import set_progress, task
+from demo_tasks.count_words import count_words
+from demo_tasks.create_image_set import create_image_set
+from demo_tasks.example import example
+from demo_tasks.fetch_rss import fetch_rss
+from demo_tasks.send_mail import send_mail
 
-
-@task(description="Sleeps for the given seconds, reporting progress every second")
-def example(seconds: int) -> dict:
-    for i in range(seconds):
-        time.sleep(1)
-        set_progress(100 * (i + 1) // seconds)
-    return {"slept": seconds}
+__all__ = ["count_words", "create_image_set", "example", "fetch_rss", "send_mail"]

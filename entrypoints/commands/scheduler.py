@@ -1,0 +1,28 @@
+"""`rqledger scheduler`: the long-running process that fires schedules."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+
+@click.command("scheduler")
+@click.option("--interval", type=click.FloatRange(min=0.1), default=None,
+              help="Seconds between passes (how late a firing may be); default RQLEDGER_SCHEDULER_INTERVAL or 1.")
+@click.option("--reconcile-every", type=click.FloatRange(min=1), default=60.0, show_default=True,
+              help="Seconds between reconciliations of triggers with the ledger (one always runs at start).")
+@click.option("--burst", is_flag=True, help="Reconcile, run one pass and exit.")
+def scheduler(interval: float | None, reconcile_every: float, burst: bool) -> None:
+    """Fires scheduled and cron tasks; SIGTERM stops it after the current pass."""
+    from entrypoints.container import build_container
+    from entrypoints.scheduler import SchedulerProcess
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    container = build_container()
+    if interval is None:
+        interval = float(container.config.scheduler_interval() or 1.0)
+    SchedulerProcess(container, interval=interval, reconcile_every=reconcile_every).run(burst=burst)
+
+
+COMMANDS = [scheduler]

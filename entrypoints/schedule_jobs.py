@@ -1,0 +1,39 @@
+"""The RQ job entry of a schedule's firing: the only function the scheduler ever asks a worker to call.
+
+`rqledger scheduler` enqueues one job per firing, `run_schedule(schedule_id, name,
+scheduled_at)` with the nominal firing time as ISO-8601. The run is recorded
+once per (schedule, scheduled time) by the database; a duplicate delivery, a
+firing of a canceled or deleted schedule is skipped. The task's own failure is
+recorded on the run (and the parent), never raised into RQ: the RQ job finishes.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from rq import get_current_job
+
+from domain.errors import ScheduleNotFound
+from entrypoints import runtime
+
+RUN_FUNCTION = f"{__name__}.run_schedule"
+
+log = logging.getLogger(__name__)
+
+
+def run_schedule(schedule_id: int, name: str, scheduled_at: str) -> dict:
+    """Runs one firing of schedule `schedule_id` (task `name`, for the record) due at `scheduled_at`."""
+    due = datetime.fromisoformat(scheduled_at)
+    if due.tzinfo is None:
+        due = due.replace(tzinfo=timezone.utc)
+    job = get_current_job()
+    worker = job.worker_name if job is not None else None
+    try:
+        run = runtime.current().run_schedule()(int(schedule_id), due, worker)
+    except ScheduleNotFound:
+        log.info("schedule %s (%s) was deleted: firing %s skipped", schedule_id, name, scheduled_at)
+        return {"skipped": "the schedule was deleted"}
+    if run is None:
+        return {"skipped": "already recorded, or the schedule is canceled"}
+    return {"run_id": run.id, "status": run.status.value}

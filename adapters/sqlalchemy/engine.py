@@ -1,0 +1,91 @@
+"""Engines from a DATABASE_URL: the drivers we ship, and SQLite set up to be shared by several processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import StaticPool
+
+SQLITE_BUSY_TIMEOUT_S = 30
+
+# Statements that write: on SQLite the write lock is taken (BEGIN IMMEDIATE) right before the first of them.
+_SQLITE_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT", "CREATE", "DROP", "ALTER")
+
+
+def normalize_url(database_url: str | URL) -> URL:
+    """Plain postgres://, postgresql:// and mysql:// URLs mapped onto the drivers the base install brings."""
+    url = make_url(database_url)
+    backend, _, driver = url.drivername.partition("+")
+    if backend in ("postgres", "postgresql") and driver in ("", "psycopg"):
+        url = url.set(drivername="postgresql+psycopg")
+    elif backend in ("mysql", "mariadb"):
+        if not driver:
+            url = url.set(drivername=f"{backend}+pymysql")
+        if "charset" not in url.query:
+            url = url.update_query_dict({"charset": "utf8mb4"})
+    return url
+
+
+def is_sqlite_memory(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def create_ledger_engine(database_url: str | URL, **options) -> Engine:
+    """An engine for the ledger. SQLite: WAL, a busy timeout and foreign keys on; the file's folder is created."""
+    url = normalize_url(database_url)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(url, **options)
+    options.setdefault("pool_pre_ping", True)  # a database restart costs one reconnect, not one failed job
+    if backend in ("mysql", "mariadb"):
+        # as on PostgreSQL: a compare-and-set that lost re-reads the winner's committed row
+        options.setdefault("isolation_level", "READ COMMITTED")
+        options.setdefault("pool_recycle", 3600)  # below the server's wait_timeout
+    return create_engine(url, **options)
+
+
+def _sqlite_engine(url: URL, **options) -> Engine:
+    connect_args = options.pop("connect_args", {})
+    connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_S)
+    connect_args.setdefault("check_same_thread", False)
+    # The driver's own transaction handling is switched off; `_begin_before_first_write` does it instead.
+    connect_args["isolation_level"] = None
+    if is_sqlite_memory(url):
+        options.setdefault("poolclass", StaticPool)  # one shared connection, else every checkout is a new database
+    elif url.database:
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args=connect_args, **options)
+    event.listen(engine, "connect", _configure_sqlite_connection)
+    event.listen(engine, "before_cursor_execute", _begin_before_first_write)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL: readers never wait for the writer, so a web process and workers can share the file.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA foreign_keys=ON")  # ON DELETE CASCADE of runs and attempts
+        cursor.execute("PRAGMA synchronous=NORMAL")  # WAL's safe setting: a crash of the process loses nothing
+    finally:
+        cursor.close()
+
+
+def _begin_before_first_write(conn, cursor, statement, parameters, context, executemany) -> None:
+    """SQLite: reads run outside a transaction; the first write of a unit of work opens one with BEGIN IMMEDIATE.
+
+    A transaction that read first and writes later fails at once with "database is
+    locked" when another process wrote in between (a stale WAL snapshot; the busy
+    timeout does not help). Taking the write lock right before the first write makes
+    writers queue behind each other for up to the busy timeout instead, while reads
+    never wait. Rows read before the first write may be stale: the compare-and-set on
+    `version` in the UPDATE catches that, as it does on PostgreSQL and MariaDB.
+    """
+    dbapi_connection = conn.connection.dbapi_connection
+    if dbapi_connection.in_transaction:
+        return
+    if statement.lstrip()[:9].upper().startswith(_SQLITE_WRITES):
+        dbapi_connection.execute("BEGIN IMMEDIATE")

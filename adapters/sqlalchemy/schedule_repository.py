@@ -1,0 +1,152 @@
+"""Schedules (parents) and their runs on SQL. A run is unique per parent and scheduled time."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import insert, select, update
+
+from adapters.sqlalchemy.errors import WriteRefused
+from adapters.sqlalchemy.conversion import (run_from_row, run_values, schedule_from_row, schedule_key,
+                                            schedule_values)
+from adapters.sqlalchemy.tables import scheduled_task_runs as runs
+from adapters.sqlalchemy.tables import scheduled_tasks as schedules
+from adapters.sqlalchemy.values import refuse_unstorable
+from application.ports import Page, ScheduleQuery
+from domain.errors import ConcurrentUpdate, DuplicateRun, RunNotFound, ScheduleNotFound
+from domain.schedule import RunStatus, ScheduledTask, ScheduledTaskInstance, ScheduleStatus
+
+if TYPE_CHECKING:
+    from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+
+
+class SqlAlchemyScheduleRepository:
+    def __init__(self, uow: "SqlAlchemyUnitOfWork"):
+        self._uow = uow
+
+    def add(self, schedule: ScheduledTask) -> ScheduledTask:
+        values = schedule_values(schedule)
+        try:
+            with self._uow.savepoint():
+                result = self._uow.execute(insert(schedules), values)
+        except (TypeError, ValueError) as exc:
+            refuse_unstorable("schedule", "(new)", values, ("args", "kwargs"), exc)
+        except WriteRefused:
+            # another process created the same parent (same name, args and kwargs) a moment ago
+            existing = self.find(schedule.name, schedule.args, schedule.kwargs)
+            if existing is None:
+                raise
+            raise ConcurrentUpdate("schedule", existing.id, existing.status, schedule.status) from None
+        schedule.id = result.inserted_primary_key[0]
+        self._uow.transaction().schedule_versions[schedule.id] = schedule.version
+        return schedule
+
+    def get(self, schedule_id: int) -> ScheduledTask:
+        row = self._uow.execute(select(schedules).where(schedules.c.id == schedule_id)).first()
+        if row is None:
+            raise ScheduleNotFound(schedule_id)
+        return self._entity(row)
+
+    def find(self, name: str, args: list, kwargs: dict) -> ScheduledTask | None:
+        key = schedule_key(name, args, kwargs)
+        row = self._uow.execute(select(schedules).where(schedules.c.key_hash == key)).first()
+        return self._entity(row) if row is not None else None
+
+    def save(self, schedule: ScheduledTask) -> None:
+        """A compare-and-set on `version`, like a task's."""
+        transaction = self._uow.transaction()
+        read = transaction.schedule_versions.get(schedule.id)
+        statement = update(schedules).where(schedules.c.id == schedule.id)
+        if read is not None:
+            statement = statement.where(schedules.c.version == read)
+        values = schedule_values(schedule)
+        try:
+            result = self._uow.execute(statement, values)
+        except (TypeError, ValueError) as exc:
+            refuse_unstorable("schedule", schedule.id, values, ("args", "kwargs"), exc)
+        if result.rowcount != 1:
+            current = self._uow.execute(select(schedules.c.status).where(schedules.c.id == schedule.id)).scalar()
+            if current is None:
+                raise ScheduleNotFound(schedule.id)
+            raise ConcurrentUpdate("schedule", schedule.id, ScheduleStatus(current), schedule.status)
+        transaction.schedule_versions[schedule.id] = schedule.version
+
+    def delete(self, schedule_id: int) -> None:
+        """Deletes the parent; its runs go with it (ON DELETE CASCADE)."""
+        result = self._uow.execute(schedules.delete().where(schedules.c.id == schedule_id))
+        if result.rowcount != 1:
+            raise ScheduleNotFound(schedule_id)
+
+    def list(self, query: ScheduleQuery) -> Page:
+        statement = select(schedules)
+        if query.statuses:
+            statement = statement.where(schedules.c.status.in_(sorted(s.value for s in query.statuses)))
+        if query.name is not None:
+            statement = statement.where(schedules.c.name == query.name)
+        if query.before_id is not None:
+            statement = statement.where(schedules.c.id < query.before_id)
+        limit = max(query.limit, 0)
+        rows = self._uow.execute(statement.order_by(schedules.c.id.desc()).limit(limit + 1)).all()
+        items = [self._entity(row) for row in rows[:limit]]
+        return Page(items, items[-1].id if len(rows) > limit and items else None)
+
+    # -- runs -----------------------------------------------------------
+
+    def add_run(self, run: ScheduledTaskInstance) -> ScheduledTaskInstance:
+        """INSERT in a savepoint: a duplicate firing raises DuplicateRun and the transaction goes on."""
+        values = run_values(run)
+        try:
+            with self._uow.savepoint():
+                result = self._uow.execute(insert(runs), values)
+        except (TypeError, ValueError) as exc:
+            refuse_unstorable("run", "(new)", values, ("result",), exc)
+        except WriteRefused:
+            taken = self._uow.execute(select(runs.c.id).where(
+                runs.c.schedule_id == run.schedule_id, runs.c.scheduled_at == run.scheduled_at)).first()
+            if taken is not None:
+                raise DuplicateRun(run.schedule_id, run.scheduled_at) from None
+            raise ScheduleNotFound(run.schedule_id) from None
+        run.id = result.inserted_primary_key[0]
+        self._uow.transaction().run_statuses[run.id] = run.status.value
+        return run
+
+    def get_run(self, run_id: int) -> ScheduledTaskInstance:
+        row = self._uow.execute(select(runs).where(runs.c.id == run_id)).first()
+        if row is None:
+            raise RunNotFound(run_id)
+        self._uow.transaction().run_statuses.setdefault(row.id, row.status)
+        return run_from_row(row)
+
+    def save_run(self, run: ScheduledTaskInstance) -> None:
+        """Guarded by the status read: two deliveries of one run cannot both end it."""
+        transaction = self._uow.transaction()
+        read = transaction.run_statuses.get(run.id)
+        statement = update(runs).where(runs.c.id == run.id)
+        if read is not None:
+            statement = statement.where(runs.c.status == read)
+        values = run_values(run)
+        try:
+            result = self._uow.execute(statement, values)
+        except (TypeError, ValueError) as exc:
+            refuse_unstorable("run", run.id, values, ("result",), exc)
+        if result.rowcount != 1:
+            current = self._uow.execute(select(runs.c.status).where(runs.c.id == run.id)).scalar()
+            if current is None:
+                raise RunNotFound(run.id)
+            raise ConcurrentUpdate("run", run.id, RunStatus(current), run.status)
+        transaction.run_statuses[run.id] = run.status.value
+
+    def list_runs(self, schedule_id: int, limit: int = 50, before_id: int | None = None) -> Page:
+        statement = select(runs).where(runs.c.schedule_id == schedule_id)
+        if before_id is not None:
+            statement = statement.where(runs.c.id < before_id)
+        limit = max(limit, 0)
+        rows = self._uow.execute(statement.order_by(runs.c.id.desc()).limit(limit + 1)).all()
+        items = [run_from_row(row) for row in rows[:limit]]
+        for row in rows[:limit]:
+            self._uow.transaction().run_statuses.setdefault(row.id, row.status)
+        return Page(items, items[-1].id if len(rows) > limit and items else None)
+
+    def _entity(self, row) -> ScheduledTask:
+        self._uow.transaction().schedule_versions.setdefault(row.id, row.version)
+        return schedule_from_row(row)

@@ -1,0 +1,150 @@
+"""Tasks and their attempts on SQL. Every status write is a compare-and-set on `version`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import insert, select, update
+
+from adapters.sqlalchemy.errors import WriteRefused
+from adapters.sqlalchemy.conversion import attempt_from_row, attempt_values, task_from_row, task_values
+from adapters.sqlalchemy.tables import task_attempts, tasks
+from adapters.sqlalchemy.values import refuse_unstorable
+from application.ports import Page, TaskQuery
+from domain.errors import ConcurrentUpdate, TaskNotFound
+from domain.task import ACTIVE, Attempt, Task, TaskStatus
+
+if TYPE_CHECKING:
+    from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+
+_JSON_FIELDS = ("args", "kwargs", "result", "retry_policy")
+_ACTIVE = [status.value for status in ACTIVE]
+
+
+class SqlAlchemyTaskRepository:
+    """Reads and writes with Core statements; rows become Task entities in conversion.py."""
+
+    def __init__(self, uow: "SqlAlchemyUnitOfWork"):
+        self._uow = uow
+
+    def add(self, task: Task) -> Task:
+        values = task_values(task)
+        try:
+            result = self._uow.execute(insert(tasks), values)
+        except (TypeError, ValueError) as exc:
+            refuse_unstorable("task", "(new)", values, _JSON_FIELDS, exc)
+        task.id = result.inserted_primary_key[0]
+        transaction = self._uow.transaction()
+        transaction.task_versions[task.id] = task.version
+        transaction.attempts[task.id] = {}
+        self._write_attempts(task)
+        return task
+
+    def get(self, task_id: int) -> Task:
+        row = self._uow.execute(select(tasks).where(tasks.c.id == task_id)).first()
+        if row is None:
+            raise TaskNotFound(task_id)
+        return self._entities([row])[0]
+
+    def save(self, task: Task) -> None:
+        """UPDATE ... WHERE id = :id AND version = :read; no row matched: someone else wrote first."""
+        transaction = self._uow.transaction()
+        read = transaction.task_versions.get(task.id)
+        statement = update(tasks).where(tasks.c.id == task.id)
+        if read is not None:
+            statement = statement.where(tasks.c.version == read)
+        values = task_values(task)
+        try:
+            result = self._uow.execute(statement, values)
+        except (TypeError, ValueError) as exc:
+            refuse_unstorable("task", task.id, values, _JSON_FIELDS, exc)
+        if result.rowcount != 1:
+            current = self._uow.execute(select(tasks.c.status).where(tasks.c.id == task.id)).scalar()
+            if current is None:
+                raise TaskNotFound(task.id)
+            raise ConcurrentUpdate("task", task.id, TaskStatus(current), task.status)
+        transaction.task_versions[task.id] = task.version
+        self._write_attempts(task)
+
+    def delete(self, task_id: int) -> None:
+        # its attempts go with it: ON DELETE CASCADE
+        result = self._uow.execute(tasks.delete().where(tasks.c.id == task_id))
+        if result.rowcount != 1:
+            raise TaskNotFound(task_id)
+
+    def list(self, query: TaskQuery) -> Page:
+        statement = select(tasks)
+        if query.statuses:
+            statement = statement.where(tasks.c.status.in_(sorted(s.value for s in query.statuses)))
+        if query.name is not None:
+            statement = statement.where(tasks.c.name == query.name)
+        if query.owner is not None:
+            statement = statement.where(tasks.c.owner == query.owner)
+        if query.before_id is not None:
+            statement = statement.where(tasks.c.id < query.before_id)
+        if query.ended_before is not None:
+            statement = statement.where(tasks.c.ended_at < query.ended_before)
+        limit = max(query.limit, 0)
+        # one row more than asked says whether there is a next page, without a COUNT
+        rows = self._uow.execute(statement.order_by(tasks.c.id.desc()).limit(limit + 1)).all()
+        items = self._entities(rows[:limit])
+        return Page(items, items[-1].id if len(rows) > limit and items else None)
+
+    def find_active(self, name: str, owner: str | None) -> Task | None:
+        statement = select(tasks).where(tasks.c.name == name, tasks.c.status.in_(_ACTIVE))
+        if owner is not None:
+            statement = statement.where(tasks.c.owner == owner)
+        row = self._uow.execute(statement.order_by(tasks.c.id).limit(1)).first()
+        return self._entities([row])[0] if row is not None else None
+
+    def record_progress(self, task_id: int, attempt: int, percent: int) -> bool:
+        """One UPDATE, guarded by status and attempt rather than by version (progress is not a transition)."""
+        result = self._uow.execute(
+            update(tasks)
+            .where(tasks.c.id == task_id, tasks.c.status == TaskStatus.RUNNING.value, tasks.c.attempts == attempt)
+            .values(progress=percent)
+        )
+        return result.rowcount == 1
+
+    # -- attempts -----------------------------------------------------
+
+    def _entities(self, rows) -> list[Task]:
+        """Tasks with their history (one more query, only for tasks that ever started); remembers what was read."""
+        transaction = self._uow.transaction()
+        started = [row.id for row in rows if row.attempts]
+        histories: dict[int, list[Attempt]] = {row.id: [] for row in rows}
+        if started:
+            attempt_rows = self._uow.execute(
+                select(task_attempts).where(task_attempts.c.task_id.in_(started))
+                .order_by(task_attempts.c.task_id, task_attempts.c.number)
+            )
+            for attempt_row in attempt_rows:
+                histories[attempt_row.task_id].append(attempt_from_row(attempt_row))
+        entities = []
+        for row in rows:
+            transaction.task_versions.setdefault(row.id, row.version)
+            transaction.attempts.setdefault(
+                row.id, {a.number: attempt_values(a) for a in histories[row.id]})
+            entities.append(task_from_row(row, histories[row.id]))
+        return entities
+
+    def _write_attempts(self, task: Task) -> None:
+        """Inserts the attempts this unit of work has not seen, updates those that changed."""
+        transaction = self._uow.transaction()
+        known = transaction.attempts.get(task.id)
+        if known is None:  # saved without being read here: learn what is stored first
+            stored = self._uow.execute(select(task_attempts).where(task_attempts.c.task_id == task.id))
+            known = transaction.attempts[task.id] = {r.number: attempt_values(attempt_from_row(r)) for r in stored}
+        for attempt in task.history:
+            values = attempt_values(attempt)
+            before = known.get(attempt.number)
+            if before is None:
+                self._uow.execute(insert(task_attempts), {**values, "task_id": task.id})
+            elif before != values:
+                changes = {k: v for k, v in values.items() if k != "number"}
+                self._uow.execute(
+                    update(task_attempts)
+                    .where(task_attempts.c.task_id == task.id, task_attempts.c.number == attempt.number),
+                    changes,
+                )
+            known[attempt.number] = values

@@ -1,0 +1,84 @@
+"""Column types that behave the same on SQLite, PostgreSQL and MySQL/MariaDB.
+
+JSON lives in a Text column (not the databases' own JSON types) so that one
+type works everywhere; on MySQL/MariaDB that Text is LONGTEXT, since their
+TEXT holds only 64 KiB and a task's result may be larger.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, Text
+from sqlalchemy.dialects.mysql import DATETIME as MYSQL_DATETIME
+from sqlalchemy.dialects.mysql import LONGTEXT
+from sqlalchemy.ext.mutable import MutableDict, MutableList
+from sqlalchemy.types import TypeDecorator
+
+_MYSQL = ("mysql", "mariadb")
+
+# Free text that may be long (logs with tracebacks): TEXT, or LONGTEXT on MySQL/MariaDB.
+LongText = Text().with_variant(LONGTEXT(), *_MYSQL)
+
+
+def dump_json(value) -> str:
+    """The JSON text of a value; TypeError/ValueError for what JSON cannot hold (NaN and Infinity too)."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+class JsonText(TypeDecorator):
+    """A JSON value stored as text; SQL NULL for None. Non-ASCII text is stored as it is (UTF-8)."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name in _MYSQL:
+            return LONGTEXT()
+        return Text()
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return dump_json(value)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return json.loads(value)
+
+
+# With mutation tracking: on a mapped row, `row.result["k"] = v` (or `row.args.append(v)`)
+# marks the attribute dirty so the change is flushed. Tracking covers the top level only.
+JsonDict = MutableDict.as_mutable(JsonText())
+JsonList = MutableList.as_mutable(JsonText())
+
+
+class UtcDateTime(TypeDecorator):
+    """An aware datetime, stored as naive UTC with microseconds; always read back aware, in UTC.
+
+    Naive UTC everywhere (rather than TIMESTAMP WITH TIME ZONE on PostgreSQL only)
+    keeps the stored values and their comparisons identical on every database,
+    which the unique (schedule, scheduled_at) constraint relies on.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name in _MYSQL:
+            return MYSQL_DATETIME(fsp=6)
+        return DateTime(timezone=False)
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"expected an aware datetime (with a UTC offset), got {value!r}")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)

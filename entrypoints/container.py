@@ -9,6 +9,7 @@ from adapters.mail import mail_sender_from
 from adapters.memory import (InMemoryEvents, InMemoryScheduler, InMemoryStore, InMemoryTaskQueue,
                              InMemoryUnitOfWork, SystemClock)
 from adapters.redis_events import RedisEventFeed, RedisEventPublisher, RedisPing
+from adapters.sqlalchemy import SqlAlchemyUnitOfWork, create_ledger_engine
 from application.execution import RunTask, TaskExecution
 from application.limits import Limits
 from application.registry import default_registry
@@ -58,9 +59,13 @@ class Container(containers.DeclarativeContainer):
     )
 
     memory_store = providers.Singleton(InMemoryStore)
+    # the ledger database: one engine (connection pool) per process, created on first use, never at import
+    database_engine = providers.Singleton(create_ledger_engine, config.database_url)
     uow = providers.Selector(
         config.storage,
         memory=providers.Factory(InMemoryUnitOfWork, store=memory_store),
+        # one object for all threads: each `with uow:` gets a session of its own thread
+        sqlalchemy=providers.Singleton(SqlAlchemyUnitOfWork, engine=database_engine),
     )
     queue = providers.Selector(
         config.queue_backend,

@@ -9,6 +9,7 @@ from adapters.mail import mail_sender_from
 from adapters.memory import (InMemoryEvents, InMemoryScheduler, InMemoryStore, InMemoryTaskQueue,
                              InMemoryUnitOfWork, SystemClock)
 from adapters.redis_events import RedisEventFeed, RedisEventPublisher, RedisPing
+from adapters.rq import RqTaskQueue, redis_connection
 from adapters.sqlalchemy import SqlAlchemyUnitOfWork, create_ledger_engine
 from application.execution import RunTask, TaskExecution
 from application.limits import Limits
@@ -67,9 +68,12 @@ class Container(containers.DeclarativeContainer):
         # one object for all threads: each `with uow:` gets a session of its own thread
         sqlalchemy=providers.Singleton(SqlAlchemyUnitOfWork, engine=database_engine),
     )
+    # RQ's Redis: connect and command timeouts, so an enqueue on a dead Redis fails fast (QueueUnavailable)
+    rq_connection = providers.Singleton(redis_connection, url=config.redis_url)
     queue = providers.Selector(
         config.queue_backend,
         memory=providers.Singleton(InMemoryTaskQueue, clock=clock),
+        rq=providers.Singleton(RqTaskQueue, connection=rq_connection, job_func="entrypoints.jobs.run_task"),
     )
     scheduler = providers.Selector(
         config.queue_backend,

@@ -1,0 +1,167 @@
+"""One delivery of a task inside an RQ work-horse: start the attempt, run the function, end the attempt.
+
+The ledger decides (Task.record_failure applies the task's retry policy); RQ is
+told the outcome so that its own view agrees:
+
+- finished: the job returns the stored result (RQ: finished);
+- requeued for a retry: the job returns `rq.Retry(interval=<the ledger's delay>)`, so
+  RQ reschedules this very job (a worker's scheduler runs it after the interval);
+- failed for good: the job raises TaskFailed (RQ: failed, in its FailedJobRegistry);
+- refused to start (canceled, already ended) or superseded: the job returns None and does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from rq import Retry
+from rq.timeouts import JobTimeoutException
+
+from adapters.rq.progress import LIVE_INTERVAL, PROGRESS_KEY, LiveProgress
+from application.events import task_event
+from application.execution import Outcome, TaskExecution, ThrottledProgress, describe_exception
+from application.ports import Clock, EventPublisher
+from application.progress import reporting_to
+from application.registry import TaskRegistry
+from domain.errors import UnknownTaskType
+from domain.task import Task, TaskStatus
+
+log = logging.getLogger("rqledger.worker")
+
+ATTEMPT_KEY = "attempt"  # job.meta[ATTEMPT_KEY]: the ledger attempt this job is running
+
+
+class TaskFailed(Exception):
+    """Raised out of a job whose task the ledger failed for good, so RQ records the job as failed too."""
+
+    def __init__(self, task_id: int, summary: str):
+        self.task_id = task_id
+        super().__init__(f"task {task_id} failed: {summary}")
+
+
+def timeout_message(seconds) -> str:
+    return f"timed out after {seconds} s"
+
+
+def retry_for_rq(job, delay: float) -> Retry:
+    """An rq.Retry that re-runs `job` once, `delay` seconds from now (RQ takes whole seconds)."""
+    # handle_job_retry fails the job once number_of_retries reaches max: allow exactly one more.
+    return Retry(max=(job.number_of_retries or 0) + 1, interval=math.ceil(delay))
+
+
+@dataclass
+class LedgerJob:
+    """The body of `entrypoints.jobs.run_task`: one delivery of task `task_id` (registered as `name`)."""
+
+    execution: TaskExecution
+    registry: TaskRegistry
+    clock: Clock
+    events: EventPublisher
+    progress_interval: float = 2.0
+    live_interval: float = LIVE_INTERVAL
+
+    def __call__(self, job, task_id: int, name: str):
+        task = self.execution.start(task_id, getattr(job, "worker_name", None))
+        if task is None:
+            log.info("task %s %s: not started (the ledger row is no longer queued)", task_id, name)
+            return None
+        attempt = task.attempts
+        began = time.monotonic()
+        self._remember_attempt(job, attempt)
+        log.info("task %s %s attempt %s started", task.id, task.name, attempt)
+        outcome, cause = self._run(job, task, name)
+        return self._answer(job, task, attempt, outcome, cause, time.monotonic() - began)
+
+    def _run(self, job, task: Task, name: str) -> tuple[Outcome | None, BaseException | None]:
+        attempt = task.attempts
+        if name != task.name:
+            error = f"the job names task type {name!r} but task {task.id} is {task.name!r}: nothing was run"
+            return self.execution.fail(task.id, attempt, error, retry=False), None
+        try:
+            task_type = self.registry.get(task.name)
+        except UnknownTaskType as exc:  # the worker does not know it: never guess, fail without running
+            return self.execution.fail(task.id, attempt, str(exc), retry=False), None
+        live = None
+        if job is not None:
+            live = LiveProgress(job, self.live_interval, on_write=lambda p: self._publish_progress(task, p))
+        sink = ThrottledProgress(self.execution, self.clock, task.id, attempt, self.progress_interval, live=live)
+        counter = _Counting(sink)
+        try:
+            with reporting_to(counter):
+                value = task_type.func(*task.args, **task.kwargs)
+        except JobTimeoutException as exc:
+            seconds = getattr(job, "timeout", None) or task.timeout
+            error = f"{timeout_message(seconds)}\n{describe_exception(exc)}"
+            return self.execution.fail(task.id, attempt, error), exc
+        except Exception as exc:  # the task's own failure: the ledger records it and applies the policy
+            return self.execution.fail(task.id, attempt, describe_exception(exc)), exc
+        finally:
+            if live is not None:
+                live.close()
+            self._remember_counts(job, counter.reports, sink.writes)
+        return self.execution.finish(task.id, attempt, value), None
+
+    def _answer(self, job, task: Task, attempt: int, outcome: Outcome | None, cause, seconds: float):
+        where = f"task {task.id} {task.name} attempt {attempt}"
+        if outcome is None:
+            log.info("%s ended elsewhere (canceled or superseded) after %.2f s", where, seconds)
+            return None
+        ended = outcome.task
+        if ended.status is TaskStatus.FINISHED:
+            log.info("%s finished in %.2f s", where, seconds)
+            return ended.result
+        if ended.status is TaskStatus.QUEUED and outcome.retry_in is not None:
+            log.info("%s failed in %.2f s; retrying in %g s", where, seconds, outcome.retry_in)
+            return retry_for_rq(job, outcome.retry_in) if job is not None else None
+        summary = _last_error(ended)
+        log.info("%s %s in %.2f s: %s", where, ended.status.value, seconds, summary)
+        if ended.status is TaskStatus.FAILED:
+            raise TaskFailed(task.id, summary) from cause
+        return None
+
+    def _remember_attempt(self, job, attempt: int) -> None:
+        if job is None:
+            return
+        job.meta[ATTEMPT_KEY] = attempt
+        job.meta[PROGRESS_KEY] = 0  # the live value of an earlier attempt is stale now
+        try:
+            job.save_meta()
+        except Exception as exc:  # the worker falls back to the row's own attempt number
+            log.warning("job %s: meta not saved: %s", job.id, exc)
+
+    def _remember_counts(self, job, reports: int, writes: int) -> None:
+        # For people (and tests) who wonder how much set_progress cost the database.
+        if job is None:
+            return
+        job.meta["progress_reports"] = reports
+        job.meta["progress_ledger_writes"] = writes
+        try:
+            job.save_meta()
+        except Exception as exc:
+            log.warning("job %s: meta not saved: %s", job.id, exc)
+
+    def _publish_progress(self, task: Task, percent: int) -> None:
+        event = task_event(task)
+        event["progress"] = percent
+        self.events.publish(event)
+
+
+class _Counting:
+    """A ProgressSink that counts the reports it passes on."""
+
+    def __init__(self, sink):
+        self.sink = sink
+        self.reports = 0
+
+    def report(self, percent: int) -> None:
+        self.reports += 1
+        self.sink.report(percent)
+
+
+def _last_error(task: Task) -> str:
+    if task.history and task.history[-1].error:
+        return task.history[-1].error.splitlines()[0]
+    return task.log.splitlines()[-1] if task.log else task.status.value

@@ -1,0 +1,80 @@
+"""LedgerWorker: RQ's Worker, keeping the ledger true when a job fails outside its task function."""
+
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+from rq import SimpleWorker, Worker
+from rq.serializers import JSONSerializer
+from rq.utils import now
+
+from adapters.rq.failures import JobFailures
+from adapters.rq.job import timeout_message
+
+
+class LedgerHooks:
+    """The additions to an RQ worker class:
+
+    - `handle_job_failure` (called in the work-horse for exceptions, in the parent
+      worker for a killed horse or a stop command) first ends the row's attempt
+      through `ledger` and aligns RQ's retry with the ledger's decision;
+    - `after_fork` runs first thing in each work-horse (e.g. to drop database
+      connections inherited from the parent).
+    """
+
+    def __init__(self, *args, ledger: JobFailures | None = None, after_fork: Callable[[], None] | None = None,
+                 **kwargs):
+        kwargs.setdefault("serializer", JSONSerializer)
+        super().__init__(*args, **kwargs)
+        self.ledger = ledger
+        self.after_fork = after_fork
+        self._horse_death: str | None = None
+
+    def main_work_horse(self, job, queue):
+        if self.after_fork is not None:
+            self.after_fork()
+        return super().main_work_horse(job, queue)
+
+    def handle_work_horse_killed(self, job, retpid, ret_val, rusage):
+        self._horse_death = _describe_death(job, ret_val)
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+
+    def handle_job_failure(self, job, queue, started_job_registry=None, exc_string="", execution=None):
+        if self.ledger is not None:
+            stopped = self._stopped_job_id == job.id
+            error = self._horse_death or _describe_failure(job, exc_string)
+            self._horse_death = None
+            try:
+                self.ledger.job_failed(job, error, stopped, self.name)
+            except Exception:  # the ledger is unreachable: RQ still records the failure; the reconciler repairs the row
+                self.log.exception("job %s: the ledger could not record its failure", job.id)
+        return super().handle_job_failure(job, queue, started_job_registry=started_job_registry,
+                                          exc_string=exc_string, execution=execution)
+
+
+class LedgerWorker(LedgerHooks, Worker):
+    """A forking RQ worker (one work-horse per job) with the ledger hooks; JSON serializer by default."""
+
+
+class LedgerSimpleWorker(LedgerHooks, SimpleWorker):
+    """The same without forking (jobs run in the worker's own process): for tests and debugging."""
+
+
+def _describe_failure(job, exc_string: str) -> str:
+    if "JobTimeoutException" in exc_string:
+        return f"{timeout_message(job.timeout)}\n{exc_string.rstrip()}"
+    return exc_string.rstrip() or "the job failed outside the task function"
+
+
+def _describe_death(job, ret_val) -> str:
+    how = ""
+    if ret_val is not None and os.WIFSIGNALED(ret_val):
+        how = f" by signal {os.WTERMSIG(ret_val)}"
+    elif ret_val is not None and os.WIFEXITED(ret_val):
+        how = f" with exit status {os.WEXITSTATUS(ret_val)}"
+    # RQ's parent kills a horse that overruns its timeout by 60 s (e.g. stuck in C code)
+    if job.timeout and job.timeout > 0 and job.started_at is not None:
+        if (now() - job.started_at).total_seconds() > job.timeout + 60:
+            return f"{timeout_message(job.timeout)} (the work-horse was killed{how})"
+    return f"the work-horse running it died{how} (killed, or out of memory)"

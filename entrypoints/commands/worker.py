@@ -1,0 +1,22 @@
+"""`rqledger worker`: runs tasks from the queues."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("worker")
+@click.option("--queues", "-q", default=None, metavar="a,b",
+              help="Comma list of queues to listen on (default: RQLEDGER_QUEUES, else 'default').")
+@click.option("--burst", is_flag=True, help="Work until the queues are empty, then exit.")
+@click.option("--without-scheduler", is_flag=True,
+              help="Do not run RQ's scheduler (interval retries then wait for another worker that runs it).")
+def worker(queues: str | None, burst: bool, without_scheduler: bool) -> None:
+    """Run an RQ worker that records every task in the ledger (SIGTERM: finish the current task, then exit)."""
+    from entrypoints.worker import run_worker
+
+    names = [q.strip() for q in queues.split(",") if q.strip()] if queues else None
+    run_worker(queues=names, burst=burst, with_scheduler=not without_scheduler)
+
+
+COMMANDS = [worker]

@@ -1,0 +1,138 @@
+"""The job body and the worker hooks, run in this process (RQ's SimpleWorker) on a memory ledger."""
+
+from __future__ import annotations
+
+import pytest
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+
+from adapters.rq import LedgerSimpleWorker
+from application.registry import default_registry, task
+from application.tasks import TaskRequest
+from domain.retry import Retry
+from domain.task import TaskStatus
+from entrypoints.worker import build_worker
+
+
+def work(container) -> None:
+    build_worker(container, ["default"], worker_class=LedgerSimpleWorker).work(burst=True, logging_level="WARNING")
+
+
+def row(container, task_id):
+    return container.get_task()(task_id)
+
+
+def job_of(container, task_id) -> Job:
+    return Job.fetch(str(task_id), connection=container.rq_connection(), serializer=JSONSerializer)
+
+
+def test_a_finished_task_keeps_its_result_in_the_ledger_and_in_rq(memory_container):
+    task = memory_container.enqueue_task()(TaskRequest("greet", ["세계"]))
+
+    work(memory_container)
+
+    done = row(memory_container, task.id)
+    assert done.status is TaskStatus.FINISHED and done.progress == 100 and done.attempts == 1
+    assert done.result == {"greeting": "안녕하세요, 세계!", "한글": "데이터"}
+    assert done.worker and done.started_at and done.ended_at
+    job = job_of(memory_container, task.id)
+    assert job.get_status() == JobStatus.FINISHED and job.return_value() == done.result
+
+
+def test_a_failure_is_logged_with_type_message_and_traceback(memory_container):
+    task = memory_container.enqueue_task()(TaskRequest("explode", ["kaboom"]))
+
+    work(memory_container)
+
+    failed = row(memory_container, task.id)
+    assert failed.status is TaskStatus.FAILED
+    assert "ValueError: boom: kaboom" in failed.log and "Traceback (most recent call last)" in failed.log
+    assert job_of(memory_container, task.id).get_status() == JobStatus.FAILED
+
+
+def test_a_retry_without_interval_runs_again_in_the_same_burst(memory_container, tmp_path):
+    task = memory_container.enqueue_task()(
+        TaskRequest("flaky", [str(tmp_path / "marker")], retry=Retry(max=2, interval=0)))
+
+    work(memory_container)
+
+    done = row(memory_container, task.id)
+    assert done.status is TaskStatus.FINISHED and done.attempts == 2
+    assert "first attempt fails on purpose" in done.log
+    assert [a.outcome.value for a in done.history] == ["failed", "finished"]
+
+
+def test_a_timeout_fails_the_row_saying_so(memory_container):
+    task = memory_container.enqueue_task()(TaskRequest("oversleep", [5]))
+
+    work(memory_container)
+
+    failed = row(memory_container, task.id)
+    assert failed.status is TaskStatus.FAILED
+    assert "timed out after 1 s" in failed.log
+    assert job_of(memory_container, task.id).get_status() == JobStatus.FAILED
+
+
+def test_a_canceled_task_never_runs(memory_container):
+    task = memory_container.enqueue_task()(TaskRequest("greet", ["x"]))
+    with memory_container.uow() as uow:  # canceled in the ledger while its job stays in the queue
+        current = uow.tasks.get(task.id)
+        current.cancel(memory_container.clock().now())
+        uow.tasks.save(current)
+        uow.commit()
+
+    work(memory_container)
+
+    assert row(memory_container, task.id).result is None
+    assert "refused to start: the task is canceled" in row(memory_container, task.id).log
+
+
+def test_a_type_the_worker_does_not_know_is_failed_without_running(memory_container):
+    calls = []
+
+    @task(name="vanishing")
+    def vanishing() -> None:
+        calls.append(1)
+
+    queued = memory_container.enqueue_task()(TaskRequest("vanishing"))
+    default_registry.unregister("vanishing")
+
+    work(memory_container)
+
+    failed = row(memory_container, queued.id)
+    assert failed.status is TaskStatus.FAILED and "vanishing" in failed.log
+    assert calls == []
+
+
+def test_a_job_naming_another_type_than_its_row_runs_nothing(memory_container):
+    queued = memory_container.enqueue_task()(TaskRequest("explode", ["never"]))
+    rq_queue = memory_container.queue().queue("default")
+    rq_queue.empty()
+    rq_queue.enqueue("entrypoints.jobs.run_task", queued.id, "greet", job_id=str(queued.id))
+
+    work(memory_container)
+
+    failed = row(memory_container, queued.id)
+    assert failed.status is TaskStatus.FAILED and "nothing was run" in failed.log
+    assert "boom" not in failed.log
+
+
+def test_progress_reaches_the_ledger_throttled_and_100_at_the_end(memory_container):
+    task = memory_container.enqueue_task()(TaskRequest("progress_loop", [2000, 1.0]))
+
+    work(memory_container)
+
+    done = row(memory_container, task.id)
+    assert done.progress == 100
+    meta = job_of(memory_container, task.id).get_meta()
+    assert meta["progress_reports"] == 2000
+    assert 1 <= meta["progress_ledger_writes"] <= 5  # RQLEDGER_PROGRESS_INTERVAL=0.5 over about a second
+
+
+@pytest.mark.parametrize("name", ["answer"])
+def test_a_non_dict_result_is_stored_as_result(memory_container, name):
+    task = memory_container.enqueue_task()(TaskRequest(name))
+
+    work(memory_container)
+
+    assert row(memory_container, task.id).result == {"result": 42}

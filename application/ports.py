@@ -87,6 +87,9 @@ class ScheduleRepository(Protocol):
 
     def list_runs(self, schedule_id: int, limit: int = 50, before_id: int | None = None) -> Page: ...
 
+    def delete_run(self, run_id: int) -> None:
+        """Deletes one run (retention: `rqledger purge`); the parent and its last_run stay. Raises RunNotFound."""
+
 
 class UnitOfWork(Protocol):
     """A transaction boundary: `with uow:` opens one, `commit()` makes it durable, leaving rolls back the rest."""

@@ -6,6 +6,7 @@ from dependency_injector import containers, providers
 
 from adapters.cron import CroniterCalendar
 from adapters.mail import mail_sender_from
+from adapters.queue_depth import InMemoryQueueDepth, RqQueueDepth
 from adapters.memory import (InMemoryEvents, InMemoryScheduler, InMemoryStore, InMemoryTaskQueue,
                              InMemoryUnitOfWork, SystemClock)
 from adapters.redis_events import RedisEventFeed, RedisEventPublisher, RedisPing
@@ -13,6 +14,8 @@ from adapters.rq import RqTaskQueue, redis_connection
 from adapters.sqlalchemy import SqlAlchemyUnitOfWork, create_ledger_engine
 from application.execution import RunTask, TaskExecution
 from application.limits import Limits
+from application.metrics import ReadLedgerStatistics
+from application.purge import PurgeRuns, PurgeTasks
 from application.registry import default_registry
 from application.runs import RunSchedule, ScheduledRuns
 from application.schedules import (CancelSchedule, DeleteSchedule, GetSchedule, ListRuns, ListSchedules,
@@ -82,6 +85,15 @@ class Container(containers.DeclarativeContainer):
 
     # send_mail's way out: SMTP (MAIL_SERVER), an outbox folder (dev), or a sender that says what to set
     mail_sender = providers.Singleton(mail_sender_from, config.mail)
+    # GET /metrics: waiting jobs per queue, and the ledger's numbers
+    queue_depth = providers.Selector(
+        config.queue_backend,
+        memory=providers.Factory(InMemoryQueueDepth, queue=queue, queues=config.queues),
+        rq=providers.Factory(RqQueueDepth, connection=rq_connection, queues=config.queues),
+    )
+    read_ledger_statistics = providers.Factory(ReadLedgerStatistics, uow=uow)
+    purge_tasks = providers.Factory(PurgeTasks, uow=uow, clock=clock)
+    purge_runs = providers.Factory(PurgeRuns, uow=uow, clock=clock)
 
     enqueue_task = providers.Factory(EnqueueTask, uow=uow, queue=queue, registry=registry, clock=clock,
                                      events=events, limits=limits)

@@ -156,6 +156,10 @@ class InMemoryScheduleRepository:
                 if r.schedule_id == schedule_id and (before_id is None or r.id < before_id)]
         return _page(rows, limit)
 
+    def delete_run(self, run_id: int) -> None:
+        self.get_run(run_id)
+        self._uow._stage("runs", run_id, _DELETED, expected=None)
+
 
 class InMemoryUnitOfWork:
     """`with uow:` opens a transaction (per thread); `commit()` applies it to the store atomically."""

@@ -1,0 +1,78 @@
+"""Ledger databases for tests: one per kind and test session, migrated to head, wiped between tests.
+
+Creating a PostgreSQL or MariaDB database per test is slow; each test instead
+starts from empty tables (`wipe`) in a database that lives for the session.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack, contextmanager
+
+import pytest
+from sqlalchemy import Engine, text
+
+from adapters.sqlalchemy import create_ledger_engine, upgrade
+from tests.services import private_database
+
+SQL_KINDS = ("sqlite", "postgresql", "mysql")
+# children first: they reference their parents
+TABLES = ("task_attempts", "scheduled_task_runs", "tasks", "scheduled_tasks")
+
+
+@contextmanager
+def ledger_database(kind: str, folder):
+    """Yields the URL of an empty, migrated ledger database of that kind; removes it afterwards."""
+    if kind == "sqlite":
+        url = f"sqlite:///{folder / 'ledger.db'}"
+        upgrade(url)
+        yield url
+        return
+    with private_database(kind) as url:
+        upgrade(url)
+        yield url
+
+
+def wipe(engine: Engine) -> None:
+    with engine.begin() as connection:
+        for table in TABLES:
+            connection.execute(text(f"DELETE FROM {table}"))
+
+
+class LedgerDatabases:
+    """Creates each kind's database on first use (skipping when its server is not reachable)."""
+
+    def __init__(self, tmp_path_factory):
+        self._tmp = tmp_path_factory
+        self._stack = ExitStack()
+        self._urls: dict[str, str] = {}
+        self._engines: dict[str, Engine] = {}
+
+    def url(self, kind: str) -> str:
+        if kind not in self._urls:
+            self._urls[kind] = self._stack.enter_context(ledger_database(kind, self._tmp.mktemp(kind)))
+        return self._urls[kind]
+
+    def engine(self, kind: str) -> Engine:
+        """The kind's engine, with empty tables."""
+        if kind not in self._engines:
+            engine = create_ledger_engine(self.url(kind))
+            self._stack.callback(engine.dispose)  # before the database is dropped (last in, first out)
+            self._engines[kind] = engine
+        wipe(self._engines[kind])
+        return self._engines[kind]
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+@pytest.fixture(scope="session")
+def ledger_databases(tmp_path_factory):
+    databases = LedgerDatabases(tmp_path_factory)
+    yield databases
+    databases.close()
+
+
+def sql_params(*kinds: str):
+    """pytest params for SQL kinds; the server-backed ones are marked `integration`."""
+    return [pytest.param(kind, marks=() if kind == "sqlite" else pytest.mark.integration, id=kind)
+            for kind in (kinds or SQL_KINDS)]

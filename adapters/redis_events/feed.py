@@ -9,7 +9,7 @@ from typing import Callable
 
 from redis.exceptions import RedisError
 
-from adapters.redis_events.connection import CHANNEL, connect
+from adapters.redis_events.connection import channel_for, connect
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +26,9 @@ class RedisEventFeed:
     every subscriber to re-read (RESYNC) since events may have been lost meanwhile.
     """
 
-    def __init__(self, url: str, channel: str = CHANNEL, poll: float = 1.0, max_pause: float = 5.0):
+    def __init__(self, url: str, channel: str | None = None, poll: float = 1.0, max_pause: float = 5.0):
         self.url = url
-        self.channel = channel
+        self.channel = channel or channel_for(url)
         self.poll = poll
         self.max_pause = max_pause
         self._subscribers: list[Callable[[dict], None]] = []

@@ -9,7 +9,7 @@ import time
 
 from redis.exceptions import RedisError
 
-from adapters.redis_events.connection import CHANNEL, connect
+from adapters.redis_events.connection import channel_for, connect
 
 log = logging.getLogger(__name__)
 
@@ -22,9 +22,9 @@ class RedisEventPublisher:
     reporting progress while Redis is down must not wait for a connect timeout each time.
     """
 
-    def __init__(self, url: str, channel: str = CHANNEL, pause: float = 5.0):
+    def __init__(self, url: str, channel: str | None = None, pause: float = 5.0):
         self.url = url
-        self.channel = channel
+        self.channel = channel or channel_for(url)
         self.pause = pause
         self._client = None
         self._quiet_until = 0.0

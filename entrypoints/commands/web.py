@@ -1,0 +1,40 @@
+"""`rqledger web`: the HTTP API and the dashboard, served by waitress (a production WSGI server)."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+
+@click.command("web")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--threads", default=32, show_default=True, type=click.IntRange(4, 512),
+              help="Worker threads; each open dashboard holds one for its live event stream.")
+def web(host: str, port: int, threads: int) -> None:
+    """Serve the HTTP API (/api, /openapi.json) and the dashboard (/) with waitress."""
+    from waitress import create_server
+
+    from entrypoints.web import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = create_app()
+    try:
+        server = create_server(app, host=host, port=port, threads=threads, ident="rqledger",
+                               # a browser's event stream sits idle between keep-alives; don't cut it
+                               channel_timeout=120)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    click.echo(f"rqledger web: dashboard at http://{shown}:{port}/ , API at http://{shown}:{port}/api "
+               f"({threads} threads)", err=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
+COMMANDS = [web]

@@ -1,0 +1,70 @@
+"""Strict JSON request bodies, checked before apiflask validates them against their schema.
+
+Python's json module accepts NaN and Infinity, nesting deep enough to exhaust
+the stack and unpaired surrogates that no database can store; a JSON API must
+refuse all of them with a 4xx, never fail later with a 500.
+"""
+
+from __future__ import annotations
+
+import json
+
+from apiflask import HTTPError
+from flask import current_app, request
+
+MAX_DEPTH = 64
+
+
+def check_json_body() -> None:
+    """A before_request hook for views that take a JSON body: 415 for another type, 400 for bad JSON."""
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if view is None or not _takes_json_body(view):
+        return
+    if not request.is_json:
+        raise HTTPError(415, f"send the body as JSON with 'Content-Type: application/json' "
+                             f"(got {request.mimetype or 'no content type'})")
+    data = request.get_data(cache=True)  # over MAX_CONTENT_LENGTH: 413
+    if not data.strip():
+        raise HTTPError(400, "the body is empty: send a JSON object")
+    try:
+        document = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
+    except UnicodeDecodeError:
+        raise HTTPError(400, "the body is not UTF-8 encoded JSON") from None
+    except RecursionError:
+        raise HTTPError(400, f"the JSON body is nested deeper than {MAX_DEPTH} levels") from None
+    except ValueError as exc:
+        raise HTTPError(400, f"the body is not valid JSON: {exc}") from None
+    _check_values(document)
+
+
+def _takes_json_body(view) -> bool:
+    # apiflask's @input(location="json") records the body schema in the view's _spec.
+    spec = getattr(view, "_spec", None) or {}
+    return bool(spec.get("body")) and spec.get("content_type") == "application/json"
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number (use null or a finite number)")
+
+
+def _check_values(document) -> None:
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise HTTPError(400, f"the JSON body is nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, str):
+            _check_text(value)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                _check_text(key)
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+
+
+def _check_text(text: str) -> None:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise HTTPError(400, "the JSON body contains an unpaired surrogate (\\ud800-\\udfff) in a string") from None

@@ -1,0 +1,182 @@
+"""Response schemas: how tasks, schedules and runs look in JSON (and in /openapi.json)."""
+
+from __future__ import annotations
+
+from datetime import timezone
+
+from apiflask import Schema
+from marshmallow import fields
+
+from domain.schedule import RunStatus, ScheduleStatus
+from domain.task import AttemptOutcome, TaskStatus
+from entrypoints.web.schemas import MAX_RETRY_INTERVAL
+
+
+class Timestamp(fields.DateTime):
+    """ISO-8601 with a UTC offset, always (a naive value is taken as UTC)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="iso", allow_none=True, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+def _json(description: str = "", **kwargs):
+    return fields.Raw(metadata={"description": description} if description else {}, **kwargs)
+
+
+class RetryOut(Schema):
+    max = fields.Integer()
+    interval = fields.Raw(metadata={"oneOf": [
+        {"type": "number"}, {"type": "array", "items": {"type": "number", "maximum": MAX_RETRY_INTERVAL}}]})
+
+
+class AttemptOut(Schema):
+    number = fields.Integer()
+    worker = fields.String(allow_none=True)
+    started_at = Timestamp()
+    ended_at = Timestamp()
+    outcome = fields.Enum(AttemptOutcome, by_value=True, allow_none=True)
+    error = fields.String(allow_none=True)
+
+
+class TaskOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    description = fields.String()
+    status = fields.Enum(TaskStatus, by_value=True)
+    failed = fields.Function(lambda task: task.status is TaskStatus.FAILED, metadata={"type": "boolean"})
+    progress = fields.Integer(metadata={"minimum": 0, "maximum": 100})
+    result = fields.Dict(allow_none=True, metadata={"description": "a dict result as is; else {\"result\": value}"})
+    log = fields.String()
+    args = fields.List(_json())
+    kwargs = fields.Dict(keys=fields.String(), values=_json())
+    queue = fields.String()
+    timeout = fields.Integer(allow_none=True)
+    retry = fields.Nested(RetryOut, attribute="retry_policy", allow_none=True)
+    attempts = fields.Integer()
+    owner = fields.String(allow_none=True)
+    worker = fields.String(allow_none=True)
+    created_at = Timestamp()
+    enqueued_at = Timestamp()
+    started_at = Timestamp()
+    ended_at = Timestamp()
+
+
+class TaskDetailOut(TaskOut):
+    history = fields.List(fields.Nested(AttemptOut), metadata={"description": "every attempt, oldest first"})
+
+
+class TaskPageOut(Schema):
+    items = fields.List(fields.Nested(TaskOut))
+    next_cursor = fields.String(allow_none=True, metadata={"description": "pass as ?cursor= for the next page"})
+
+
+class TaskBatchOut(Schema):
+    items = fields.List(fields.Nested(TaskOut))
+
+
+class ParameterOut(Schema):
+    name = fields.String()
+    type = fields.String(allow_none=True, metadata={"description": "int, float, str, bool, list, dict or null"})
+    required = fields.Boolean()
+    nullable = fields.Boolean()
+    default = _json("present when not required")
+
+
+class TaskTypeOut(Schema):
+    name = fields.String()
+    description = fields.String()
+    unique = fields.Boolean()
+    timeout = fields.Integer(allow_none=True)
+    retry = fields.Nested(RetryOut, allow_none=True)
+    queue = fields.String()
+    parameters = fields.List(fields.Nested(ParameterOut))
+
+
+class TaskTypesOut(Schema):
+    items = fields.List(fields.Nested(TaskTypeOut))
+
+
+class LastRunOut(Schema):
+    status = fields.Enum(RunStatus, by_value=True)
+    scheduled_at = Timestamp()
+    ended_at = Timestamp()
+
+
+class RunOut(Schema):
+    id = fields.Integer()
+    schedule_id = fields.Integer()
+    scheduled_at = Timestamp(metadata={"description": "the firing time this run belongs to"})
+    status = fields.Enum(RunStatus, by_value=True)
+    progress = fields.Integer(metadata={"minimum": 0, "maximum": 100})
+    result = fields.Dict(allow_none=True)
+    log = fields.String()
+    worker = fields.String(allow_none=True)
+    started_at = Timestamp()
+    ended_at = Timestamp()
+
+
+class ScheduleOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    description = fields.String()
+    args = fields.List(_json())
+    kwargs = fields.Dict(keys=fields.String(), values=_json())
+    status = fields.Enum(ScheduleStatus, by_value=True)
+    queue = fields.String()
+    at = Timestamp(attribute="timing.at")
+    interval = fields.Integer(attribute="timing.interval", allow_none=True)
+    repeat = fields.Integer(attribute="timing.repeat", allow_none=True)
+    cron = fields.String(attribute="timing.cron", allow_none=True)
+    timezone = fields.String(attribute="timing.timezone")
+    runs_started = fields.Integer()
+    next_run_at = Timestamp()
+    last_run = fields.Nested(LastRunOut, allow_none=True)
+    created_at = Timestamp()
+
+
+class ScheduleDetailOut(ScheduleOut):
+    runs = fields.List(fields.Nested(RunOut), metadata={"description": "the most recent runs, newest first"})
+
+
+class SchedulePageOut(Schema):
+    items = fields.List(fields.Nested(ScheduleOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class RunPageOut(Schema):
+    items = fields.List(fields.Nested(RunOut))
+    next_cursor = fields.String(allow_none=True)
+
+
+class HealthOut(Schema):
+    status = fields.String(metadata={"enum": ["ok", "unavailable"]})
+    database = fields.String(metadata={"description": "ok, or why not"})
+    redis = fields.String(metadata={"description": "ok, or why not"})
+
+
+class ErrorDetail(Schema):
+    code = fields.String(required=True, metadata={"description": "a stable, machine-readable word"})
+    message = fields.String(required=True, metadata={"description": "what went wrong and what to do"})
+    field = fields.String(metadata={"description": "the request field at fault, when there is one"})
+    fields_ = fields.Dict(data_key="fields", metadata={"description": "every invalid field and why"})
+
+
+class ErrorOut(Schema):
+    error = fields.Nested(ErrorDetail, required=True)
+    # By reference, not Nested: apiflask names the schemas it registers itself, and would otherwise see two.
+    task = fields.Raw(metadata={"allOf": [{"$ref": "#/components/schemas/TaskOut"}],
+                                "description": "503 at enqueue: the task row (failed, log says why)"})
+    schedule = fields.Raw(metadata={"allOf": [{"$ref": "#/components/schemas/ScheduleOut"}],
+                                    "description": "503 at schedule: the stored parent"})
+    items = fields.List(fields.Dict(), metadata={"description": "batch: one entry per refused task, by index"})
+
+
+def page_of(page) -> dict:
+    """A use case's Page as the JSON page shape."""
+    cursor = page.next_cursor
+    return {"items": page.items, "next_cursor": None if cursor is None else str(cursor)}

@@ -1,0 +1,244 @@
+"""Every row of the HTTP table for one-off tasks, on the SQL ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+TASK_FIELDS = {"id", "name", "description", "status", "failed", "progress", "result", "log", "args", "kwargs",
+               "queue", "timeout", "retry", "attempts", "owner", "worker", "created_at", "enqueued_at",
+               "started_at", "ended_at"}
+
+
+def enqueue(client, **body):
+    response = client.post("/api/tasks", json={"name": "api_echo", "kwargs": {"count": 1}, **body})
+    assert response.status_code == 202, response.get_json()
+    return response.get_json()
+
+
+def test_enqueue_answers_202_with_the_queued_task_and_its_location(client):
+    response = client.post("/api/tasks", json={"name": "api_echo", "args": [3], "kwargs": {"label": "한글"},
+                                               "owner": "ana", "timeout": 60, "retry": {"max": 2, "interval": [1, 5]}})
+    assert response.status_code == 202
+    task = response.get_json()
+    assert response.headers["Location"] == f"/api/tasks/{task['id']}"
+    assert TASK_FIELDS <= set(task)
+    assert task["status"] == "queued" and task["failed"] is False and task["progress"] == 0
+    assert task["args"] == [3] and task["kwargs"] == {"label": "한글"}
+    assert task["owner"] == "ana" and task["timeout"] == 60 and task["retry"] == {"max": 2, "interval": [1, 5]}
+    assert task["description"] == "Returns its arguments"
+    assert datetime.fromisoformat(task["created_at"]).utcoffset() is not None
+
+
+def test_get_shows_a_finished_task_with_result_and_history(client, work):
+    task = enqueue(client, kwargs={"count": 2, "ratio": 3})
+    work()
+    response = client.get(f"/api/tasks/{task['id']}")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "finished" and body["progress"] == 100 and body["failed"] is False
+    assert body["result"] == {"count": 2, "ratio": 3, "flag": False, "label": "x", "items": None}
+    assert body["worker"] == "test-worker" and body["attempts"] == 1
+    assert [(a["number"], a["outcome"]) for a in body["history"]] == [(1, "finished")]
+    for stamp in ("created_at", "enqueued_at", "started_at", "ended_at"):
+        assert datetime.fromisoformat(body[stamp]).utcoffset().total_seconds() == 0
+
+
+def test_a_failed_task_says_why_in_its_log(client, work):
+    task = enqueue(client, name="api_fail", kwargs={"message": "no disk"})
+    work()
+    body = client.get(f"/api/tasks/{task['id']}").get_json()
+    assert body["status"] == "failed" and body["failed"] is True
+    assert "ValueError: no disk" in body["log"]
+    assert body["history"][0]["outcome"] == "failed"
+
+
+def test_get_of_an_unknown_task_is_404(client):
+    response = client.get("/api/tasks/424242")
+    assert response.status_code == 404
+    assert response.get_json()["error"] == {"code": "task_not_found", "message": "task 424242 does not exist"}
+
+
+def test_list_is_newest_first_and_pages_with_a_cursor(client):
+    ids = [enqueue(client, kwargs={"count": i})["id"] for i in range(5)]
+    first = client.get("/api/tasks?limit=2").get_json()
+    assert [t["id"] for t in first["items"]] == ids[::-1][:2]
+    second = client.get(f"/api/tasks?limit=2&cursor={first['next_cursor']}").get_json()
+    third = client.get(f"/api/tasks?limit=2&cursor={second['next_cursor']}").get_json()
+    assert [t["id"] for t in second["items"] + third["items"]] == ids[::-1][2:]
+    assert third["next_cursor"] is None
+
+
+def test_list_filters_by_status_name_and_owner(client, work):
+    enqueue(client, owner="ana")
+    failed = enqueue(client, name="api_fail", kwargs={}, owner="bob")
+    work()
+    queued = enqueue(client, owner="bob")
+
+    def ids(query):
+        response = client.get(f"/api/tasks?{query}")
+        assert response.status_code == 200
+        return [t["id"] for t in response.get_json()["items"]]
+
+    assert ids("status=failed") == [failed["id"]]
+    assert ids("status=queued,failed") == [queued["id"], failed["id"]]
+    assert ids("name=api_fail") == [failed["id"]]
+    assert ids("owner=bob") == [queued["id"], failed["id"]]
+    assert ids("owner=bob&status=queued") == [queued["id"]]
+
+
+def test_cancel_a_queued_task_answers_200_and_it_never_runs(client, work):
+    task = enqueue(client)
+    response = client.post(f"/api/tasks/{task['id']}/cancel")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "canceled"
+    work()
+    assert client.get(f"/api/tasks/{task['id']}").get_json()["status"] == "canceled"
+
+
+def test_cancel_of_an_ended_task_is_409_and_of_an_unknown_one_404(client, work):
+    task = enqueue(client)
+    work()
+    response = client.post(f"/api/tasks/{task['id']}/cancel")
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "illegal_transition"
+    assert "finished" in response.get_json()["error"]["message"]
+    assert client.post("/api/tasks/999/cancel").status_code == 404
+
+
+def test_retry_requeues_a_failed_task_keeping_its_history(client, work):
+    task = enqueue(client, name="api_fail", kwargs={})
+    work()
+    response = client.post(f"/api/tasks/{task['id']}/retry")
+    assert response.status_code == 202
+    assert response.get_json()["status"] == "queued"
+    work()
+    body = client.get(f"/api/tasks/{task['id']}").get_json()
+    assert body["attempts"] == 2 and [a["number"] for a in body["history"]] == [1, 2]
+
+
+def test_retry_of_a_queued_or_finished_task_is_409_and_of_an_unknown_one_404(client, work):
+    queued = enqueue(client)
+    assert client.post(f"/api/tasks/{queued['id']}/retry").status_code == 409
+    work()
+    assert client.post(f"/api/tasks/{queued['id']}/retry").status_code == 409
+    assert client.post("/api/tasks/999/retry").status_code == 404
+
+
+def test_delete_an_ended_task_answers_204_then_it_is_gone(client, work):
+    task = enqueue(client)
+    work()
+    response = client.delete(f"/api/tasks/{task['id']}")
+    assert response.status_code == 204 and response.data == b""
+    assert client.get(f"/api/tasks/{task['id']}").status_code == 404
+    assert client.delete(f"/api/tasks/{task['id']}").status_code == 404
+
+
+def test_delete_of_a_queued_task_is_409(client):
+    task = enqueue(client)
+    response = client.delete(f"/api/tasks/{task['id']}")
+    assert response.status_code == 409
+    assert response.get_json()["error"]["code"] == "task_still_active"
+
+
+def test_unknown_task_name_is_422_naming_the_field(client):
+    response = client.post("/api/tasks", json={"name": "os.system", "args": ["rm -rf /"]})
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "unknown_task_type" and error["field"] == "name"
+    assert "os.system" in error["message"] and "api_echo" in error["message"]
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"count": "3"}, "count"),
+    ({"count": True}, "count"),
+    ({"count": 1, "ratio": "fast"}, "ratio"),
+    ({"count": 1, "nope": 1}, "args"),
+    ({}, "args"),
+])
+def test_arguments_that_do_not_fit_the_function_are_422_naming_the_field(client, kwargs, field):
+    response = client.post("/api/tasks", json={"name": "api_echo", "kwargs": kwargs})
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_arguments" and error["field"] == field
+
+
+def test_an_integer_is_fine_for_a_float_parameter(client):
+    assert client.post("/api/tasks", json={"name": "api_echo", "kwargs": {"count": 1, "ratio": 2}}).status_code == 202
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"queue": "nowhere"}, "queue"),
+    ({"timeout": 10**9}, "timeout"),
+    ({"retry": {"max": 99}}, "retry.max"),
+])
+def test_limits_of_the_service_are_422_naming_the_field(client, body, field):
+    response = client.post("/api/tasks", json={"name": "api_echo", "kwargs": {"count": 1}, **body})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == field
+
+
+def test_a_unique_task_type_refuses_a_second_active_one_with_409(client):
+    first = enqueue(client, name="api_unique", kwargs={}, owner="ana")
+    response = client.post("/api/tasks", json={"name": "api_unique", "owner": "ana"})
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "duplicate_unique_task" and str(first["id"]) in error["message"]
+    assert client.post("/api/tasks", json={"name": "api_unique", "owner": "bob"}).status_code == 202
+
+
+def test_enqueue_while_the_queue_is_down_is_503_carrying_the_failed_row(client, container):
+    container.queue().available = False
+    response = client.post("/api/tasks", json={"name": "api_echo", "kwargs": {"count": 1}})
+    assert response.status_code == 503
+    body = response.get_json()
+    assert body["error"]["code"] == "task_not_queued"
+    assert body["task"]["status"] == "failed" and "queue could not take it" in body["task"]["log"]
+    stored = client.get(f"/api/tasks/{body['task']['id']}")
+    assert stored.status_code == 200 and stored.get_json()["status"] == "failed"
+
+
+def test_batch_enqueues_all_in_order(client):
+    response = client.post("/api/tasks/batch", json={"tasks": [
+        {"name": "api_echo", "kwargs": {"count": i}} for i in range(3)]})
+    assert response.status_code == 202
+    items = response.get_json()["items"]
+    assert [t["kwargs"]["count"] for t in items] == [0, 1, 2]
+    assert all(t["status"] == "queued" for t in items)
+
+
+def test_batch_with_bad_tasks_is_422_naming_each_index_and_enqueues_nothing(client):
+    response = client.post("/api/tasks/batch", json={"tasks": [
+        {"name": "api_echo", "kwargs": {"count": 1}},
+        {"name": "nope"},
+        {"name": "api_echo", "kwargs": {"count": "x"}},
+    ]})
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["error"]["code"] == "invalid_batch"
+    assert [(i["index"], i["code"]) for i in body["items"]] == [(1, "unknown_task_type"), (2, "invalid_arguments")]
+    assert client.get("/api/tasks").get_json()["items"] == []
+
+
+def test_batch_schema_errors_name_the_index(client):
+    response = client.post("/api/tasks/batch", json={"tasks": [{"name": "api_echo"}, {"kwargs": {}}]})
+    assert response.status_code == 422
+    assert "tasks.1.name" in response.get_json()["error"]["fields"]
+
+
+def test_batch_of_more_than_1000_is_422(client):
+    response = client.post("/api/tasks/batch", json={"tasks": [{"name": "api_echo"}] * 1001})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == "tasks"
+
+
+def test_task_types_lists_names_descriptions_and_parameters(client):
+    response = client.get("/api/task-types")
+    assert response.status_code == 200
+    types = {t["name"]: t for t in response.get_json()["items"]}
+    assert {"example", "api_echo"} <= set(types)
+    parameters = {p["name"]: p for p in types["api_echo"]["parameters"]}
+    assert parameters["count"] == {"name": "count", "type": "int", "required": True, "nullable": False}
+    assert parameters["ratio"]["default"] == 1.0 and parameters["items"]["nullable"] is True
+    assert types["api_unique"]["unique"] is True

@@ -1,0 +1,161 @@
+"""`rqledger enqueue / tasks / show / purge` on the memory adapters, through click's test runner."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from click.testing import CliRunner
+from dependency_injector import providers
+
+from adapters.memory import FixedClock, InMemoryWorker
+from entrypoints.cli import main
+from entrypoints.container import build_container
+from entrypoints.settings import load_settings
+
+
+@pytest.fixture
+def container():
+    return build_container(load_settings({"RQLEDGER_STORAGE": "memory", "RQLEDGER_QUEUE_BACKEND": "memory"}))
+
+
+@pytest.fixture
+def cli(container):
+    runner = CliRunner(env={"COLUMNS": "200"})  # rich's width: whole rows in the output
+
+    def invoke(*args):
+        return runner.invoke(main, list(args), obj=container, catch_exceptions=False)
+
+    return invoke
+
+
+def work(container):
+    InMemoryWorker(container.queue(), container.run_task()).work()
+
+
+@pytest.fixture
+def worker_thread(container):
+    """A worker that keeps draining the memory queue while a command waits."""
+    stop = threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            work(container)
+            stop.wait(0.02)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(5)
+
+
+def test_enqueue_parses_each_arg_as_json_when_it_parses(cli, container):
+    result = cli("enqueue", "count_words", "--kwargs", '{"text": "a b a"}')
+    assert result.exit_code == 0, result.output
+    assert "Task 1 queued" in result.output
+    cli("enqueue", "send_mail", "Hello", '["ada@example.test"]', "welcome", '{"name": "Ada"}')
+    task = container.get_task()(2)
+    assert task.args == ["Hello", ["ada@example.test"], "welcome", {"name": "Ada"}]
+
+
+def test_enqueue_wait_shows_the_result_and_exits_0_when_finished(cli, worker_thread):
+    result = cli("enqueue", "count_words", "--kwargs", '{"text": "to be or not to be"}', "--wait")
+    assert result.exit_code == 0, result.output
+    assert "100%" in result.output and "finished" in result.output
+    assert '"words": 6' in result.output
+
+
+def test_enqueue_wait_shows_the_log_and_exits_1_when_failed(cli, worker_thread):
+    result = cli("enqueue", "count_words", "--wait")
+    assert result.exit_code == 1
+    assert "failed. Log:" in result.output
+    assert "ValueError: give exactly one of 'text' or 'url'" in result.output
+
+
+@pytest.mark.parametrize("args,message", [
+    (["nope"], "Error: no task type is registered under the name 'nope'"),
+    (["example", "soon"], "Error: argument 'seconds' of example must be an integer, got string 'soon'"),
+    (["example", "--kwargs", "{oops"], "Error: --kwargs is not valid JSON"),
+    (["example", "--kwargs", "[1]"], "Error: --kwargs must be a JSON object"),
+])
+def test_enqueue_errors_are_one_line(cli, args, message):
+    result = cli("enqueue", *args)
+    assert result.exit_code == 1
+    assert result.output.startswith(message)
+    assert len(result.output.strip().splitlines()) == 1
+    assert "Traceback" not in result.output
+
+
+def test_an_unreachable_queue_is_one_line_and_leaves_a_failed_row(cli, container):
+    container.queue().available = False
+    result = cli("enqueue", "example", "1")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: task 1 could not be queued")
+    assert container.get_task()(1).status.value == "failed"
+
+
+def test_tasks_lists_newest_first_and_filters_by_status(cli, container):
+    cli("enqueue", "count_words", "--kwargs", '{"text": "x"}')
+    cli("enqueue", "count_words")
+    work(container)
+    cli("enqueue", "example", "5")
+
+    table = cli("tasks").output
+    assert table.index("example(5)") < table.index('count_words(text="x")')
+    failed = cli("tasks", "--status", "failed").output
+    assert "count_words()" in failed and "example" not in failed and "finished" not in failed
+    listed = json.loads(cli("tasks", "--status", "queued,finished", "--json").output)
+    assert [(t["id"], t["status"]) for t in listed["items"]] == [(3, "queued"), (1, "finished")]
+
+
+def test_tasks_refuses_an_unknown_status(cli):
+    result = cli("tasks", "--status", "done")
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: unknown status done")
+
+
+def test_show_prints_the_whole_task(cli, container):
+    cli("enqueue", "count_words", "--kwargs", '{"text": "hi"}')
+    work(container)
+    output = cli("show", "1").output
+    for expected in ("count_words", "finished", '"words": 1', "attempts", '"text": "hi"'):
+        assert expected in output
+    assert json.loads(cli("show", "1", "--json").output)["history"][0]["outcome"] == "finished"
+
+
+def test_show_of_a_missing_task_is_one_line(cli):
+    result = cli("show", "42")
+    assert (result.exit_code, result.output) == (1, "Error: task 42 does not exist\n")
+
+
+def test_purge_deletes_what_ended_before_the_age_and_says_how_many(cli, container):
+    clock = FixedClock(datetime(2026, 1, 1, tzinfo=timezone.utc))
+    container.clock.override(providers.Object(clock))
+    for _ in range(3):
+        cli("enqueue", "count_words", "--kwargs", '{"text": "x"}')
+    work(container)
+    clock.advance(timedelta(days=8).total_seconds())
+    cli("enqueue", "count_words", "--kwargs", '{"text": "y"}')
+    work(container)
+
+    result = cli("purge", "--older-than", "7")
+
+    assert result.exit_code == 0, result.output
+    assert "Deleted 3 tasks and 0 runs that ended more than 7 days ago." in result.output
+    assert [t["id"] for t in json.loads(cli("tasks", "--json").output)["items"]] == [4]
+
+
+def test_purge_refuses_active_statuses_and_needs_an_age(cli):
+    result = cli("purge", "--older-than", "1", "--status", "running")
+    assert result.exit_code == 1 and result.output.startswith("Error: only ended tasks and runs are purged")
+    assert cli("purge").exit_code == 2  # click: missing --older-than
+
+
+@pytest.mark.parametrize("command", ["enqueue", "tasks", "show", "purge"])
+def test_every_command_says_what_it_does(cli, command):
+    result = cli(command, "--help")
+    assert result.exit_code == 0
+    assert len(result.output.split("\n\n")[1].strip()) > 10

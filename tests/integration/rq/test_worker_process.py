@@ -1,0 +1,187 @@
+"""`rqledger worker` processes on a SQL ledger (SQLite file) and a real Redis: the issue's "Done when" list."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+
+from application.tasks import TaskRequest
+from domain.errors import DuplicateUniqueTask
+from domain.task import TaskStatus
+from tests.integration.rq.processes import wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def enqueue(ledger, name, *args, **kwargs):
+    return ledger.enqueue_task()(TaskRequest(name, list(args), kwargs))
+
+
+def row(ledger, task_id):
+    return ledger.get_task()(task_id)
+
+
+def status_is(ledger, task_id, *statuses):
+    return lambda: row(ledger, task_id).status in statuses
+
+
+def job_of(ledger, task_id) -> Job:
+    return Job.fetch(str(task_id), connection=ledger.rq_connection(), serializer=JSONSerializer)
+
+
+def test_a_burst_worker_records_results_failures_and_timeouts(ledger, start_worker):
+    greeting = enqueue(ledger, "greet", "세계")
+    plain = enqueue(ledger, "answer")
+    broken = enqueue(ledger, "explode", "kaboom")
+    slow = enqueue(ledger, "oversleep", 5)
+
+    worker = start_worker("--burst")
+    assert worker.wait(60) == 0
+
+    done = row(ledger, greeting.id)
+    assert done.status is TaskStatus.FINISHED and done.attempts == 1 and done.progress == 100
+    assert done.result == {"greeting": "안녕하세요, 세계!", "한글": "데이터"}
+    assert row(ledger, plain.id).result == {"result": 42}
+    failed = row(ledger, broken.id)
+    assert failed.status is TaskStatus.FAILED
+    assert "ValueError: boom: kaboom" in failed.log and "Traceback (most recent call last)" in failed.log
+    assert 'raise ValueError(f"boom: {message}")' in failed.log
+    timed_out = row(ledger, slow.id)
+    assert timed_out.status is TaskStatus.FAILED and "timed out after 1 s" in timed_out.log
+    # RQ's own view agrees, and its tools find our jobs by the row id
+    assert job_of(ledger, greeting.id).get_status() == JobStatus.FINISHED
+    assert job_of(ledger, broken.id).get_status() == JobStatus.FAILED
+    assert job_of(ledger, greeting.id).description == "greet('세계')"
+    # one line per task start and end
+    assert f"task {greeting.id} greet attempt 1 started" in worker.output
+    assert f"task {greeting.id} greet attempt 1 finished in" in worker.output
+    assert f"task {broken.id} explode attempt 1 failed in" in worker.output
+
+
+def test_an_interval_retry_runs_again_after_its_interval(ledger, start_worker, tmp_path):
+    task = enqueue(ledger, "flaky", str(tmp_path / "marker"))  # Retry(max=2, interval=1)
+
+    start_worker()  # not --burst: the retry waits in RQ's scheduled registry for the worker's scheduler
+    wait_for(lambda: row(ledger, task.id).attempts >= 1 and status_is(ledger, task.id, TaskStatus.QUEUED)(),
+             20, what="the first attempt failing into a retry")
+    assert job_of(ledger, task.id).get_status() == JobStatus.SCHEDULED
+    failed_at = time.monotonic()
+    wait_for(status_is(ledger, task.id, TaskStatus.FINISHED), 20, what="the retry finishing")
+
+    done = row(ledger, task.id)
+    assert time.monotonic() - failed_at >= 0.5  # it waited for its interval
+    assert done.attempts == 2 and done.result == {"recovered": True}
+    assert "attempt 1 failed: RuntimeError: first attempt fails on purpose" in done.log
+    assert [a.outcome.value for a in done.history] == ["failed", "finished"]
+
+
+def test_a_canceled_queued_task_never_runs(ledger, start_worker):
+    task = enqueue(ledger, "greet", "nobody")
+    ledger.cancel_task()(task.id)
+
+    assert start_worker("--burst").wait(60) == 0
+
+    canceled = row(ledger, task.id)
+    assert canceled.status is TaskStatus.CANCELED and canceled.attempts == 0 and canceled.result is None
+
+
+def test_a_running_task_is_stopped_within_two_seconds_when_canceled(ledger, start_worker):
+    task = enqueue(ledger, "nap", 30)
+    start_worker()
+    wait_for(status_is(ledger, task.id, TaskStatus.RUNNING), 20, what="the task starting")
+
+    asked = time.monotonic()
+    ledger.cancel_task()(task.id)
+    wait_for(lambda: job_of(ledger, task.id).get_status() == JobStatus.STOPPED, 2, what="the job stopping")
+
+    assert time.monotonic() - asked < 2
+    canceled = row(ledger, task.id)
+    assert canceled.status is TaskStatus.CANCELED and canceled.history[-1].outcome.value == "canceled"
+    assert canceled.result is None
+
+
+def test_progress_is_live_in_another_process_and_throttled_in_the_ledger(ledger, start_worker):
+    task = enqueue(ledger, "progress_loop", 10_000, 3.0)
+    start_worker("--burst")
+
+    seen = wait_for(lambda: (lambda p: p if 0 < p < 100 else None)(row(ledger, task.id).progress), 20,
+                    interval=0.1, what="progress strictly between 0 and 100")
+    wait_for(status_is(ledger, task.id, TaskStatus.FINISHED), 30, what="the task finishing")
+
+    assert 0 < seen < 100
+    assert row(ledger, task.id).progress == 100
+    meta = job_of(ledger, task.id).get_meta()
+    assert meta["progress_reports"] == 10_000
+    assert meta["progress_ledger_writes"] <= 10  # RQLEDGER_PROGRESS_INTERVAL=0.5 over 3 s
+
+
+def test_live_progress_is_fresher_than_the_ledger_row(ledger, start_worker):
+    task = enqueue(ledger, "nap", 3)
+    start_worker("--burst")
+    wait_for(status_is(ledger, task.id, TaskStatus.RUNNING), 20, what="the task starting")
+
+    def live_ahead():
+        with ledger.uow() as uow:
+            stored = uow.tasks.get(task.id).progress
+        live = ledger.queue().live_progress([task.id]).get(task.id, 0)
+        return live > stored and 0 < live < 100
+
+    wait_for(live_ahead, 5, interval=0.05, what="the live value running ahead of the throttled row")
+
+
+def test_a_unique_type_is_refused_while_one_runs_and_accepted_after(ledger, start_worker):
+    first = enqueue(ledger, "singleton", 1.5)
+    start_worker("--burst")
+    wait_for(status_is(ledger, first.id, TaskStatus.RUNNING), 20, what="the first one starting")
+
+    with pytest.raises(DuplicateUniqueTask):
+        enqueue(ledger, "singleton", 0)
+
+    wait_for(status_is(ledger, first.id, TaskStatus.FINISHED), 20, what="the first one finishing")
+    second = enqueue(ledger, "singleton", 0)
+    assert second.status is TaskStatus.QUEUED
+
+
+def test_sigterm_lets_the_running_task_finish(ledger, start_worker):
+    task = enqueue(ledger, "nap", 2)
+    worker = start_worker()
+    wait_for(status_is(ledger, task.id, TaskStatus.RUNNING), 20, what="the task starting")
+
+    worker.signal(signal.SIGTERM)
+
+    assert worker.wait(30) == 0
+    done = row(ledger, task.id)
+    assert done.status is TaskStatus.FINISHED and done.result == {"slept": 2}
+
+
+def test_a_killed_work_horse_fails_the_row_at_once(ledger, start_worker):
+    task = enqueue(ledger, "die")
+
+    worker = start_worker("--burst")
+    assert worker.wait(60) == 0
+
+    failed = row(ledger, task.id)
+    assert failed.status is TaskStatus.FAILED
+    assert "the work-horse running it died by signal 9" in failed.log
+    assert job_of(ledger, task.id).get_status() == JobStatus.FAILED
+
+
+def test_rq_info_lists_our_queues_and_workers(ledger, ledger_env, start_worker):
+    task = enqueue(ledger, "nap", 1.5)
+    worker = start_worker("--queues", "other,default", "--without-scheduler")
+    wait_for(status_is(ledger, task.id, TaskStatus.RUNNING), 20, what="the task starting")
+    name = row(ledger, task.id).worker
+
+    out = subprocess.run([sys.executable, "-m", "rq.cli", "info", "--url", ledger_env["REDIS_URL"]],
+                         capture_output=True, text=True, timeout=30).stdout
+
+    assert f"{name} (" in out and "busy other, default" in out
+    assert "default" in out.splitlines()[0]
+    worker.signal(signal.SIGTERM)
+    assert worker.wait(30) == 0

@@ -19,6 +19,8 @@ BODY_ERRORS = {
     "415": _error("the body is not sent as application/json"),
 }
 UNAUTHORIZED = _error("no valid API token (Authorization: Bearer <token>) while RQLEDGER_API_TOKEN is set")
+# Mirrors auth.PUBLIC_ENDPOINTS for the documented API.
+PUBLIC_OPERATIONS = {("get", "/api/health")}
 UNAVAILABLE = _error("the ledger database (or Redis) is unavailable")
 
 
@@ -35,7 +37,9 @@ def complete_spec(spec: dict) -> dict:
 
 def _complete_operation(path: str, method: str, operation: dict) -> None:
     responses = operation.setdefault("responses", {})
-    if operation.get("security") != []:
+    if (method, path) in PUBLIC_OPERATIONS:
+        operation["security"] = []
+    else:
         responses.setdefault("401", UNAUTHORIZED)
     if "requestBody" in operation:
         operation["requestBody"]["required"] = True

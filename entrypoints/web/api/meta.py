@@ -13,7 +13,7 @@ bp = APIBlueprint("api_meta", __name__, url_prefix="/api", tag="Service")
 
 @bp.get("/health")
 @bp.output(HealthOut, description="the database and Redis answer")
-@bp.doc(security=[], responses={
+@bp.doc(responses={
     503: {"description": "the database or Redis is down: the report says which",
           "content": {"application/json": {"schema": HealthOut}}}})
 def health():

@@ -33,9 +33,18 @@ def ledger_database(kind: str, folder):
 
 
 def wipe(engine: Engine) -> None:
+    """Empties the tables and restarts their ids at 1, as in a new database."""
     with engine.begin() as connection:
-        for table in TABLES:
-            connection.execute(text(f"DELETE FROM {table}"))
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+        elif engine.dialect.name in ("mysql", "mariadb"):
+            connection.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
+            for table in TABLES:
+                connection.execute(text(f"TRUNCATE TABLE {table}"))
+            connection.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
+        else:  # SQLite: a rowid id starts again after the largest one left, so after 0 at 1
+            for table in TABLES:
+                connection.execute(text(f"DELETE FROM {table}"))
 
 
 class LedgerDatabases:

@@ -11,6 +11,7 @@ from adapters.memory import (InMemoryEvents, InMemoryScheduler, InMemoryStore, I
                              InMemoryUnitOfWork, SystemClock)
 from adapters.redis_events import RedisEventFeed, RedisEventPublisher, RedisPing
 from adapters.rq import RqTaskQueue, redis_connection
+from adapters.scheduler import RqScheduler
 from adapters.sqlalchemy import SqlAlchemyUnitOfWork, create_ledger_engine
 from application.execution import RunTask, TaskExecution
 from application.limits import Limits
@@ -81,6 +82,10 @@ class Container(containers.DeclarativeContainer):
     scheduler = providers.Selector(
         config.queue_backend,
         memory=providers.Singleton(InMemoryScheduler, clock=clock, calendar=calendar),
+        # triggers in rq-scheduler's storage; `rqledger scheduler` fires them as jobs of this one fixed function
+        rq=providers.Singleton(RqScheduler, connection=rq_connection, calendar=calendar, clock=clock,
+                               registry=registry, run_function="entrypoints.schedule_jobs.run_schedule",
+                               default_timeout=config.limits.default_timeout.as_(int)),
     )
 
     # send_mail's way out: SMTP (MAIL_SERVER), an outbox folder (dev), or a sender that says what to set

@@ -30,6 +30,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
             "queues": queues,
         },
         "progress_interval": float(env.get("RQLEDGER_PROGRESS_INTERVAL", "2")),
+        # seconds between `rqledger scheduler` passes: how late a firing may be
+        "scheduler_interval": float(env.get("RQLEDGER_SCHEDULER_INTERVAL", "1")),
         # SMTP for send_mail; without MAIL_SERVER, RQLEDGER_MAIL_OUTBOX names a folder of .eml files (dev sets it)
         "mail": {
             "server": env.get("MAIL_SERVER") or None,

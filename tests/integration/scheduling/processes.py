@@ -1,0 +1,67 @@
+"""Starting `rqledger` processes as a user would, and always stopping them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+RQLEDGER = str(Path(sys.executable).with_name("rqledger"))
+
+
+class Processes:
+    """The `rqledger` processes of one test; `stop_all()` (teardown) kills whatever is still running."""
+
+    def __init__(self, env: dict, logs: Path):
+        self.env = env
+        self.logs = logs
+        self.started: list[tuple[subprocess.Popen, Path]] = []
+
+    def start(self, *args: str) -> subprocess.Popen:
+        log = self.logs / f"{len(self.started):02d}-{args[0]}.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen([RQLEDGER, *args], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        self.started.append((proc, log))
+        return proc
+
+    def terminate(self, proc: subprocess.Popen, timeout: float = 15) -> int:
+        """SIGTERM, then waits for the exit; returns the exit code."""
+        proc.send_signal(signal.SIGTERM)
+        return proc.wait(timeout=timeout)
+
+    def kill(self, proc: subprocess.Popen) -> None:
+        proc.kill()
+        proc.wait(timeout=10)
+
+    def output(self) -> str:
+        return "\n".join(f"--- {log.name} ---\n{log.read_text(errors='replace')}" for _, log in self.started)
+
+    def stop_all(self) -> None:
+        for proc, _ in self.started:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+def wait_for(condition, timeout: float, interval: float = 0.2, message: str = "condition"):
+    """Polls `condition()` until it returns something truthy; that value. Fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {message}")
+        time.sleep(interval)
+
+
+def base_env(**extra: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RQLEDGER_") and k not in ("DATABASE_URL", "REDIS_URL")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env

@@ -1,0 +1,159 @@
+"""The rq-scheduler adapter against a real Redis, with the ledger in memory and an in-process RQ worker."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from adapters.scheduler import LedgerScheduler, ScheduleReconciler, Trigger, run_job_id
+from adapters.scheduler.trigger import META_KEY
+from application.ports import ScheduleQuery
+from application.schedules import ScheduleRequest
+from domain.schedule import RunStatus, ScheduleStatus
+
+pytestmark = pytest.mark.integration
+
+SCHEDULED = "rq:scheduler:scheduled_jobs"
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def scheduler_loop(ledger, name="s1") -> LedgerScheduler:
+    rq_scheduler = ledger.scheduler()
+    return LedgerScheduler(rq_scheduler.connection, ledger.calendar(), ledger.clock(), rq_scheduler.run_function,
+                           interval=1, name=name)
+
+
+def triggers(redis) -> list[str]:
+    return [m.decode() for m in redis.zrange(SCHEDULED, 0, -1)]
+
+
+def queued(redis, queue="default") -> list[str]:
+    return [m.decode() for m in redis.lrange(f"rq:queue:{queue}", 0, -1)]
+
+
+def register(ledger, label="a", **timing):
+    timing = timing or {"at": now() - timedelta(seconds=1)}
+    return ledger.register_schedule()(ScheduleRequest("sched_tick", [label], **timing))[0]
+
+
+def test_a_schedule_gets_one_json_trigger_however_often_it_is_registered(ledger, redis):
+    ids = {register(ledger, at=now() + timedelta(hours=1), interval=60).id for _ in range(5)}
+    assert len(ids) == 1 and len(ledger.list_schedules()(ScheduleQuery()).items) == 1
+    assert triggers(redis) == [f"schedule-{ids.pop()}"]
+    data = zlib.decompress(redis.hget("rq:job:" + triggers(redis)[0], "data"))
+    assert data.startswith(b'["entrypoints.schedule_jobs.run_schedule"')  # JSON, never pickle
+
+
+def test_a_due_firing_becomes_a_json_job_of_its_own_that_records_a_run(ledger, redis, work):
+    parent = register(ledger)
+    loop = scheduler_loop(ledger)
+    loop.run(burst=True, install_signal_handlers=False)
+    [job_id] = queued(redis)
+    assert job_id == run_job_id(parent.id, parent.next_run_at)
+    assert zlib.decompress(redis.hget(f"rq:job:{job_id}", "data")).startswith(b"[")
+    assert triggers(redis) == []  # a one-off: its trigger is used up
+    work()
+    parent, runs = ledger.get_schedule()(parent.id)
+    assert [r.status for r in runs] == [RunStatus.FINISHED]
+    assert runs[0].result == {"label": "a"} and runs[0].scheduled_at == parent.last_run.scheduled_at
+    assert parent.status is ScheduleStatus.DEATH
+
+
+def test_a_run_uses_the_task_timeout(ledger, redis):
+    register(ledger)
+    scheduler_loop(ledger).run(burst=True, install_signal_handlers=False)
+    job = Queue("default", connection=redis, serializer=JSONSerializer).jobs[0]
+    assert job.timeout == 30
+
+
+def test_two_schedulers_that_both_see_a_firing_enqueue_it_once(ledger, redis):
+    register(ledger, at=now() - timedelta(seconds=1), interval=3600)
+    first, second = scheduler_loop(ledger, "s1"), scheduler_loop(ledger, "s2")
+    due_to_first = list(first.get_jobs_to_queue())
+    due_to_second = list(second.get_jobs_to_queue())  # as if the lock had expired under a slow pass
+    for job in due_to_first:
+        first.enqueue_job(job)
+    for job in due_to_second:
+        second.enqueue_job(job)
+    assert len(queued(redis)) == 1
+    assert len(first.fired) + len(second.fired) == 1
+    assert len(triggers(redis)) == 1
+
+
+def test_an_interval_trigger_moves_on_along_its_grid(ledger, redis):
+    start = now() - timedelta(seconds=1)
+    parent = register(ledger, at=start, interval=60, repeat=3)
+    scheduler_loop(ledger).run(burst=True, install_signal_handlers=False)
+    stored = ledger.scheduler().triggers()
+    assert [s.trigger.next_at for s in stored] == [start + timedelta(seconds=60)]
+    assert redis.zscore(SCHEDULED, f"schedule-{parent.id}") == pytest.approx((start + timedelta(seconds=60)).timestamp())
+
+
+def test_cancel_removes_the_trigger_and_a_late_firing_is_skipped(ledger, redis, work):
+    parent = register(ledger, at=now() - timedelta(seconds=1), interval=3600)
+    scheduler_loop(ledger).run(burst=True, install_signal_handlers=False)
+    ledger.cancel_schedule()(parent.id)
+    assert triggers(redis) == []
+    work()  # the firing enqueued before the cancel
+    parent, runs = ledger.get_schedule()(parent.id)
+    assert runs == [] and parent.status is ScheduleStatus.DEATH
+
+
+def test_delete_removes_the_trigger_and_a_late_firing_is_skipped(ledger, redis, work):
+    parent = register(ledger, at=now() - timedelta(seconds=1), interval=3600)
+    scheduler_loop(ledger).run(burst=True, install_signal_handlers=False)
+    ledger.delete_schedule()(parent.id)
+    assert triggers(redis) == []
+    work()
+    assert ledger.list_schedules()(ScheduleQuery()).items == []
+
+
+def test_the_reconciler_restores_a_lost_trigger_once_and_removes_what_has_no_live_parent(ledger, redis):
+    live = register(ledger, "live", at=now() + timedelta(hours=1), interval=60)
+    dead = register(ledger, "dead", at=now() + timedelta(hours=1), interval=60)
+    ledger.cancel_schedule()(dead.id)
+    scheduler = ledger.scheduler()
+    redis.flushdb()
+    scheduler.restore(dead)  # a trigger the ledger does not want (e.g. left by a crash before the cancel)
+    twin = Trigger.for_schedule(live, ledger.calendar(), now())
+    redis.zadd(SCHEDULED, {"schedule-legacy": 1})  # a second trigger of the live parent
+    redis.hset("rq:job:schedule-legacy", "meta", JSONSerializer.dumps({META_KEY: twin.to_meta()}))
+    redis.zadd(SCHEDULED, {"someone-else": 1})  # another application's job: left alone
+    redis.hset("rq:job:someone-else", "meta", JSONSerializer.dumps({"x": 1}))
+
+    reconcile = ScheduleReconciler(ledger.uow(), scheduler)
+    report = reconcile()
+    assert report.restored == [live.id]
+    assert sorted(report.removed) == sorted([f"schedule-{dead.id}", "schedule-legacy"])
+    assert sorted(triggers(redis)) == sorted([f"schedule-{live.id}", "someone-else"])
+    assert not reconcile()  # converged: nothing more to do
+    assert [s.trigger.next_at for s in scheduler.triggers() if s.trigger] == [live.next_run_at]
+
+
+def test_a_trigger_with_another_timing_than_the_ledger_is_rewritten(ledger, redis):
+    parent = register(ledger, at=now() + timedelta(hours=1), interval=60)
+    stale = Trigger.for_schedule(parent, ledger.calendar(), now())
+    stale = Trigger(stale.schedule_id, stale.name, type(stale.timing)(at=stale.timing.at, interval=5),
+                    stale.next_at)
+    redis.hset(f"rq:job:schedule-{parent.id}", "meta", JSONSerializer.dumps({META_KEY: stale.to_meta()}))
+    assert ScheduleReconciler(ledger.uow(), ledger.scheduler())().restored == [parent.id]
+    [stored] = ledger.scheduler().triggers()
+    assert stored.trigger.timing.interval == 60
+
+
+def test_a_reregistration_while_firing_keeps_the_new_timing(ledger, redis):
+    parent = register(ledger, at=now() - timedelta(seconds=1), interval=3600)
+    loop = scheduler_loop(ledger)
+    [job] = list(loop.get_jobs_to_queue())
+    register(ledger, at=now() + timedelta(days=1), interval=7200)  # lands between read and advance
+    loop.enqueue_job(job)
+    [stored] = ledger.scheduler().triggers()
+    assert stored.trigger.timing.interval == 7200 and stored.trigger.fired == 0
+    assert stored.job_id == f"schedule-{parent.id}"

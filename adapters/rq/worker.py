@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 from typing import Callable
 
 from rq import SimpleWorker, Worker
@@ -32,6 +34,7 @@ class LedgerHooks:
         self._horse_death: str | None = None
 
     def main_work_horse(self, job, queue):
+        _set_parent_death_signal(0)  # a work-horse outlives a killed worker: it still records its own outcome
         if self.after_fork is not None:
             self.after_fork()
         return super().main_work_horse(job, queue)
@@ -54,7 +57,16 @@ class LedgerHooks:
 
 
 class LedgerWorker(LedgerHooks, Worker):
-    """A forking RQ worker (one work-horse per job) with the ledger hooks; JSON serializer by default."""
+    """A forking RQ worker (one work-horse per job) with the ledger hooks; JSON serializer by default.
+
+    RQ's scheduler runs in a child process that would outlive a SIGKILLed worker and
+    keep its scheduler locks for good; here it is told to stop when the worker dies.
+    """
+
+    def work(self, *args, **kwargs):
+        worker_pid = os.getpid()
+        os.register_at_fork(after_in_child=lambda: _follow_parent(worker_pid))
+        return super().work(*args, **kwargs)
 
 
 class LedgerSimpleWorker(LedgerHooks, SimpleWorker):
@@ -78,3 +90,23 @@ def _describe_death(job, ret_val) -> str:
         if (now() - job.started_at).total_seconds() > job.timeout + 60:
             return f"{timeout_message(job.timeout)} (the work-horse was killed{how})"
     return f"the work-horse running it died{how} (killed, or out of memory)"
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _follow_parent(parent_pid: int) -> None:
+    """In a child of the worker (its scheduler): SIGTERM (RQ's graceful stop) when the worker dies."""
+    if os.getppid() != parent_pid:
+        return  # a grandchild (e.g. a process a task started): not ours to manage
+    _set_parent_death_signal(signal.SIGTERM)
+    if os.getppid() != parent_pid:  # the worker died before the signal was armed
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _set_parent_death_signal(signum: int) -> None:
+    """Linux prctl(PR_SET_PDEATHSIG); a no-op where it does not exist."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -185,3 +187,23 @@ def test_rq_info_lists_our_queues_and_workers(ledger, ledger_env, start_worker):
     assert "default" in out.splitlines()[0]
     worker.signal(signal.SIGTERM)
     assert worker.wait(30) == 0
+
+
+def test_a_killed_worker_takes_its_scheduler_process_along(ledger, start_worker):
+    worker = start_worker()
+    scheduler_pid = int(wait_for(lambda: re.findall(r"Scheduler for .* started with PID (\d+)", worker.output), 20,
+                                 what="RQ's scheduler starting")[0])
+
+    os.kill(worker.process.pid, signal.SIGKILL)  # the worker alone, as the OOM killer would
+
+    wait_for(lambda: not _alive(scheduler_pid), 10, what="the orphaned scheduler stopping")
+    held = re.findall(r"Acquired scheduler lock for (\S+)", worker.output)
+    assert held and not any(ledger.rq_connection().exists(f"rq:scheduler-lock:{q}") for q in held)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False

@@ -68,3 +68,8 @@ def die() -> dict:
     """Kills its own process, as the OOM killer would."""
     os.kill(os.getpid(), 9)
     return {}
+
+
+@task
+def unstorable() -> object:
+    return {"a set": {1, 2, 3}}

@@ -10,11 +10,13 @@ import sys
 import time
 
 import pytest
+from rq.command import send_stop_job_command
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from application.tasks import TaskRequest
 from domain.errors import DuplicateUniqueTask
+from domain.retry import Retry
 from domain.task import TaskStatus
 from tests.integration.rq.processes import wait_for
 
@@ -207,3 +209,35 @@ def _alive(pid: int) -> bool:
             return stat.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_a_killed_work_horse_is_retried_by_the_policy_then_failed(ledger, start_worker):
+    task = ledger.enqueue_task()(TaskRequest("die", retry=Retry(max=1, interval=0)))
+
+    assert start_worker("--burst").wait(60) == 0
+
+    failed = row(ledger, task.id)
+    assert failed.status is TaskStatus.FAILED and failed.attempts == 2
+    assert failed.log.count("the work-horse running it died by signal 9") == 2
+    assert [a.outcome.value for a in failed.history] == ["failed", "failed"]
+
+
+def test_a_stop_command_from_rqs_own_tools_cancels_the_row(ledger, start_worker):
+    task = enqueue(ledger, "nap", 30)
+    start_worker()
+    wait_for(status_is(ledger, task.id, TaskStatus.RUNNING), 20, what="the task starting")
+
+    send_stop_job_command(ledger.rq_connection(), str(task.id), serializer=JSONSerializer)
+
+    wait_for(status_is(ledger, task.id, TaskStatus.CANCELED), 2, what="the row being canceled")
+    assert "stopped by a stop-job command" in row(ledger, task.id).log
+
+
+def test_a_result_that_cannot_be_stored_fails_the_row(ledger, start_worker):
+    task = enqueue(ledger, "unstorable")
+
+    assert start_worker("--burst").wait(60) == 0
+
+    failed = row(ledger, task.id)
+    assert failed.status is TaskStatus.FAILED and "the result cannot be stored as JSON" in failed.log
+    assert job_of(ledger, task.id).get_status() == JobStatus.FAILED

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import weakref
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -12,6 +14,19 @@ SQLITE_BUSY_TIMEOUT_S = 30
 
 # Statements that write: on SQLite the write lock is taken (BEGIN IMMEDIATE) right before the first of them.
 _SQLITE_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "SAVEPOINT", "CREATE", "DROP", "ALTER")
+
+
+# Engines of this process, so that a forked child (RQ's work-horse) drops the connections it inherited.
+_ENGINES: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+def _forget_inherited_connections() -> None:
+    """In a forked child: new connections from now on; the parent's stay open for the parent (close=False)."""
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
 
 
 def normalize_url(database_url: str | URL) -> URL:
@@ -43,7 +58,12 @@ def create_ledger_engine(database_url: str | URL, **options) -> Engine:
         # as on PostgreSQL: a compare-and-set that lost re-reads the winner's committed row
         options.setdefault("isolation_level", "READ COMMITTED")
         options.setdefault("pool_recycle", 3600)  # below the server's wait_timeout
-    return create_engine(url, **options)
+    return _remembered(create_engine(url, **options))
+
+
+def _remembered(engine: Engine) -> Engine:
+    _ENGINES.add(engine)
+    return engine
 
 
 def _sqlite_engine(url: URL, **options) -> Engine:
@@ -59,7 +79,7 @@ def _sqlite_engine(url: URL, **options) -> Engine:
     engine = create_engine(url, connect_args=connect_args, **options)
     event.listen(engine, "connect", _configure_sqlite_connection)
     event.listen(engine, "before_cursor_execute", _begin_before_first_write)
-    return engine
+    return _remembered(engine)
 
 
 def _configure_sqlite_connection(dbapi_connection, _record) -> None:

@@ -10,13 +10,15 @@ from adapters.queue_depth import InMemoryQueueDepth, RqQueueDepth
 from adapters.memory import (InMemoryEvents, InMemoryScheduler, InMemoryStore, InMemoryTaskQueue,
                              InMemoryUnitOfWork, SystemClock)
 from adapters.redis_events import RedisEventFeed, RedisEventPublisher, RedisPing
-from adapters.rq import RqTaskQueue, redis_connection
+from adapters.memory.inspector import InMemoryJobInspector
+from adapters.rq import RqJobInspector, RqTaskQueue, redis_connection
 from adapters.scheduler import RqScheduler
 from adapters.sqlalchemy import SqlAlchemyUnitOfWork, create_ledger_engine
 from application.execution import RunTask, TaskExecution
 from application.limits import Limits
 from application.metrics import ReadLedgerStatistics
 from application.purge import PurgeRuns, PurgeTasks
+from application.reconcile import Reconcile
 from application.registry import default_registry
 from application.runs import RunSchedule, ScheduledRuns
 from application.schedules import (CancelSchedule, DeleteSchedule, GetSchedule, ListRuns, ListSchedules,
@@ -109,6 +111,14 @@ class Container(containers.DeclarativeContainer):
     list_tasks = providers.Factory(ListTasks, uow=uow, queue=queue, limits=limits)
 
     execution = providers.Factory(TaskExecution, uow=uow, clock=clock, events=events)
+    # the task reconciler (application.reconcile): the queue's view of jobs and workers, and one pass
+    job_inspector = providers.Selector(
+        config.queue_backend,
+        memory=providers.Singleton(InMemoryJobInspector, queue=queue),
+        rq=providers.Singleton(RqJobInspector, connection=rq_connection),
+    )
+    reconcile_tasks = providers.Factory(Reconcile, uow=uow, queue=queue, inspector=job_inspector,
+                                        execution=execution, clock=clock, events=events)
     run_task = providers.Factory(RunTask, execution=execution, registry=registry, queue=queue, clock=clock,
                                  progress_interval=config.progress_interval.as_float())
 

@@ -7,6 +7,7 @@ errors -> QueueUnavailable), `LiveProgress(job, interval, on_write)` and
 
 from adapters.rq.connection import queue_errors, redis_connection
 from adapters.rq.failures import JobFailures
+from adapters.rq.inspector import RqJobInspector
 from adapters.rq.job import LedgerJob, TaskFailed
 from adapters.rq.progress import LiveProgress, read_live_progress
 from adapters.rq.queue import JOB_FUNC, RqTaskQueue, describe_call, job_id
@@ -14,6 +15,6 @@ from adapters.rq.worker import LedgerSimpleWorker, LedgerWorker
 
 __all__ = [
     "redis_connection", "queue_errors", "JobFailures", "LedgerJob", "TaskFailed", "LiveProgress",
-    "read_live_progress", "JOB_FUNC", "RqTaskQueue", "describe_call", "job_id", "LedgerWorker",
+    "read_live_progress", "RqJobInspector", "JOB_FUNC", "RqTaskQueue", "describe_call", "job_id", "LedgerWorker",
     "LedgerSimpleWorker",
 ]

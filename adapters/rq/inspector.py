@@ -1,0 +1,68 @@
+"""The queue's view of our jobs on RQ, for the reconciler (application.reconcile.JobInspector)."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from rq import Queue, Worker
+from rq.job import Job, JobStatus
+from rq.serializers import JSONSerializer
+
+from adapters.rq.connection import queue_errors
+from application.reconcile import JobReport, JobState
+
+_STATES = {
+    JobStatus.QUEUED: JobState.WAITING,
+    JobStatus.SCHEDULED: JobState.WAITING,
+    JobStatus.DEFERRED: JobState.WAITING,
+    JobStatus.STARTED: JobState.STARTED,
+    JobStatus.FINISHED: JobState.FINISHED,
+    JobStatus.FAILED: JobState.FAILED,
+    JobStatus.STOPPED: JobState.STOPPED,
+    JobStatus.CANCELED: JobState.CANCELED,
+}
+
+
+class RqJobInspector:
+    """Reads job hashes in one pipeline, the live workers from RQ's worker registry. Raises QueueUnavailable."""
+
+    def __init__(self, connection, serializer=JSONSerializer):
+        self.connection = connection
+        self.serializer = serializer
+
+    def inspect(self, task_ids: Iterable[int]) -> dict[int, JobReport]:
+        ids = list(dict.fromkeys(task_ids))
+        reports = {task_id: JobReport(JobState.MISSING) for task_id in ids}
+        with queue_errors("read the jobs' states"):
+            jobs = Job.fetch_many([str(i) for i in ids], connection=self.connection, serializer=self.serializer)
+            for task_id, job in zip(ids, jobs):
+                if job is not None:
+                    reports[task_id] = self._report(job)
+        return reports
+
+    def live_workers(self) -> set[str]:
+        with queue_errors("list the workers"):
+            return {worker.name for worker in Worker.all(connection=self.connection)}
+
+    def foreign_jobs(self, known_ids: set[int]) -> list[str]:
+        """Numeric jobs that are waiting, scheduled or running without an active row: they would run
+        (and be refused by the ledger) or are running unrecorded."""
+        known = {str(i) for i in known_ids}
+        found: set[str] = set()
+        with queue_errors("list the queues' jobs"):
+            for queue in Queue.all(connection=self.connection, serializer=self.serializer):
+                for job_id in (*queue.get_job_ids(), *queue.scheduled_job_registry.get_job_ids(cleanup=False),
+                               *queue.started_job_registry.get_job_ids(cleanup=False)):
+                    job_id = job_id.split(":")[0]  # a started registry entry may carry its execution id
+                    if job_id.isdigit() and job_id not in known:
+                        found.add(job_id)
+        return sorted(found, key=int)
+
+    def _report(self, job: Job) -> JobReport:
+        state = _STATES.get(job.get_status(refresh=False), JobState.MISSING)
+        if state is JobState.FINISHED:
+            return JobReport(state, result=job.return_value(refresh=True))
+        if state is JobState.FAILED:
+            latest = job.latest_result()
+            return JobReport(state, error=(latest.exc_string or "").strip() or None if latest else None)
+        return JobReport(state)

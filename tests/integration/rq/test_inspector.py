@@ -1,0 +1,77 @@
+"""RqJobInspector: RQ's view of our jobs, as the reconciler needs it, on a real Redis."""
+
+from __future__ import annotations
+
+import pytest
+from rq import Queue, Worker
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+from adapters.rq import LedgerSimpleWorker, RqJobInspector
+from application.reconcile import JobState
+from application.tasks import TaskRequest
+from domain.task import TaskStatus
+from entrypoints.worker import build_worker
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def inspector(memory_container):
+    return RqJobInspector(memory_container.rq_connection())
+
+
+def enqueue(container, name, *args):
+    return container.enqueue_task()(TaskRequest(name, list(args)))
+
+
+def work(container):
+    build_worker(container, ["default"], worker_class=LedgerSimpleWorker).work(burst=True, logging_level="WARNING")
+
+
+def test_each_job_state_is_reported_with_its_outcome(memory_container, inspector):
+    done = enqueue(memory_container, "answer")
+    broken = enqueue(memory_container, "explode", "bang")
+    work(memory_container)
+    waiting = enqueue(memory_container, "answer")
+    canceled = enqueue(memory_container, "answer")
+    memory_container.cancel_task()(canceled.id)
+
+    reports = inspector.inspect([done.id, broken.id, waiting.id, canceled.id, 999])
+
+    assert reports[done.id].state is JobState.FINISHED and reports[done.id].result == {"result": 42}
+    assert reports[broken.id].state is JobState.FAILED and "boom: bang" in reports[broken.id].error
+    assert reports[waiting.id].state is JobState.WAITING
+    assert reports[canceled.id].state is JobState.CANCELED
+    assert reports[999].state is JobState.MISSING
+
+
+def test_live_workers_are_the_registered_ones(memory_container, inspector):
+    worker = Worker(["default"], name="alive-1", connection=memory_container.rq_connection(),
+                    serializer=JSONSerializer)
+    worker.register_birth()
+    try:
+        assert inspector.live_workers() == {"alive-1"}
+    finally:
+        worker.register_death()
+
+
+def test_numeric_jobs_without_an_active_row_are_foreign(memory_container, inspector):
+    ours = enqueue(memory_container, "answer")
+    Queue("other", connection=memory_container.rq_connection(), serializer=JSONSerializer).enqueue(
+        "entrypoints.jobs.run_task", 424242, "answer", job_id="424242")
+    Queue("other", connection=memory_container.rq_connection()).enqueue("os.getpid", job_id="not-ours")
+
+    assert inspector.foreign_jobs({ours.id}) == ["424242"]
+
+
+def test_the_reconciler_re_enqueues_a_row_whose_job_redis_lost(memory_container, inspector):
+    task = enqueue(memory_container, "answer")
+    Job.fetch(str(task.id), connection=memory_container.rq_connection()).delete()
+    reconcile = memory_container.reconcile_tasks(grace=0)
+    assert isinstance(reconcile.inspector, RqJobInspector)
+
+    assert reconcile().requeued == [task.id]
+
+    work(memory_container)
+    assert memory_container.get_task()(task.id).status is TaskStatus.FINISHED

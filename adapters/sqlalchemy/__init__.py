@@ -1,4 +1,17 @@
-"""The ledger on SQL databases (SQLite, PostgreSQL, MySQL/MariaDB) through SQLAlchemy 2."""
+"""The ledger on SQL databases (SQLite, PostgreSQL, MySQL/MariaDB) through SQLAlchemy 2.
+
+- Mapping: mapped row classes (tables.py) that the domain never sees; the
+  repositories use Core statements and convert rows to entities explicitly
+  (conversion.py).
+- Concurrency: every save of a task or schedule is a compare-and-set,
+  `UPDATE ... WHERE id = :id AND version = :version_read`; no row matched means
+  another writer won, and the loser gets ConcurrentUpdate naming the row's
+  current status. A run's save is guarded by the status it was read with.
+  Progress is a narrow UPDATE guarded by status and attempt number.
+- Listing: keyset pagination, newest first (`id < :cursor ORDER BY id DESC
+  LIMIT :limit + 1`), on indexes (status, id), (name, id), (owner, id).
+- Schema: Alembic migrations shipped in this package; `upgrade()` applies them.
+"""
 
 from adapters.sqlalchemy.engine import create_ledger_engine, normalize_url
 from adapters.sqlalchemy.migrate import upgrade

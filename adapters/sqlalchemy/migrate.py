@@ -9,7 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 from adapters.sqlalchemy.engine import create_ledger_engine
 from adapters.sqlalchemy.errors import storage_errors
@@ -35,13 +35,14 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(database_url: str, revision: str = "head") -> tuple[str | None, str | None]:
-    """Brings the schema at `database_url` up to `revision`; returns (revision before, revision after).
+def upgrade(database: str | Engine, revision: str = "head") -> tuple[str | None, str | None]:
+    """Brings the schema of `database` (a URL, or an engine) up to `revision`; returns (before, after) revisions.
 
     Safe to run from several processes at once: they take turns on a lock, and
-    the ones after the first find nothing left to do.
+    the ones after the first find nothing left to do. An engine given is left
+    open (so an in-memory SQLite database survives the upgrade).
     """
-    engine = create_ledger_engine(database_url)
+    engine = database if isinstance(database, Engine) else create_ledger_engine(database)
     try:
         with storage_errors(), engine.connect() as connection:
             with _migration_lock(connection):
@@ -50,7 +51,8 @@ def upgrade(database_url: str, revision: str = "head") -> tuple[str | None, str 
                 after = current_revision(connection)
             return before, after
     finally:
-        engine.dispose()
+        if engine is not database:
+            engine.dispose()
 
 
 @contextmanager

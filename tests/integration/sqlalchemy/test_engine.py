@@ -116,3 +116,17 @@ def test_upgrade_reports_the_revisions(tmp_path):
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     assert upgrade(url) == (None, "0001_initial")
     assert upgrade(url) == ("0001_initial", "0001_initial")
+
+
+def test_an_in_memory_sqlite_ledger_is_upgraded_through_its_engine():
+    engine = create_ledger_engine("sqlite://")
+    try:
+        assert upgrade(engine) == (None, "0001_initial")
+        uow = SqlAlchemyUnitOfWork(engine)
+        with uow:
+            task = uow.tasks.add(Task(name="t"))
+            uow.commit()
+        with uow:
+            assert uow.tasks.get(task.id).name == "t"
+    finally:
+        engine.dispose()

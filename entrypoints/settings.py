@@ -11,6 +11,8 @@ DEFAULT_TASK_MODULES = "demo_tasks"
 def load_settings(environ: Mapping[str, str] | None = None) -> dict:
     """The container's configuration as a plain dict."""
     env = os.environ if environ is None else environ
+    if environ is None:
+        env = _with_dev_session(env)
     queues = [q.strip() for q in env.get("RQLEDGER_QUEUES", "default").split(",") if q.strip()]
     return {
         # "memory" keeps everything in this process: only for tests and single-process embedding
@@ -45,3 +47,19 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         # the folder create_image_set reads images from and writes thumbnails to
         "media_dir": env.get("RQLEDGER_MEDIA_DIR", "media"),
     }
+
+
+def _with_dev_session(env: Mapping[str, str]) -> Mapping[str, str]:
+    """The environment, plus the Redis and database of a `rqledger dev` running in this directory (if any)."""
+    if env.get("REDIS_URL"):
+        return env  # told where Redis is: no guessing
+    from entrypoints.dev_session import read_session
+
+    session = read_session()
+    if session is None:
+        return env
+    merged = dict(env)
+    merged["REDIS_URL"] = session["redis_url"]
+    if not merged.get("DATABASE_URL"):
+        merged["DATABASE_URL"] = session["database_url"]
+    return merged

@@ -10,10 +10,9 @@ retry is set to agree with the ledger's decision before RQ acts on it.
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 
-from adapters.rq.job import ATTEMPT_KEY
+from adapters.rq.job import ATTEMPT_KEY, retry_interval
 from application.execution import TaskExecution
 from application.ports import UnitOfWork
 from domain.errors import TaskNotFound
@@ -79,7 +78,7 @@ class JobFailures:
 
 def _retry(job, delay: float) -> None:
     job.retries_left = 1
-    job.retry_intervals = [math.ceil(delay)]
+    job.retry_intervals = [retry_interval(delay)]
 
 
 def _meta(job) -> dict:

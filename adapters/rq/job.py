@@ -46,10 +46,23 @@ def timeout_message(seconds) -> str:
     return f"timed out after {seconds} s"
 
 
+def retry_interval(delay: float, now: float | None = None) -> int:
+    """Whole seconds to hand RQ so that a retry runs `delay` seconds from now at the earliest.
+
+    RQ schedules at now + interval and then drops the fraction of a second, so a
+    plain ceil(delay) could run up to a second early; aiming at the next whole
+    second past now + delay never does.
+    """
+    if delay <= 0:
+        return 0
+    now = time.time() if now is None else now
+    return math.ceil(now + delay) - math.floor(now)
+
+
 def retry_for_rq(job, delay: float) -> Retry:
-    """An rq.Retry that re-runs `job` once, `delay` seconds from now (RQ takes whole seconds)."""
+    """An rq.Retry that re-runs `job` once, not before `delay` seconds from now."""
     # handle_job_retry fails the job once number_of_retries reaches max: allow exactly one more.
-    return Retry(max=(job.number_of_retries or 0) + 1, interval=math.ceil(delay))
+    return Retry(max=(job.number_of_retries or 0) + 1, interval=retry_interval(delay))
 
 
 @dataclass

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+import math
+import time
+from datetime import datetime, timezone
 from itertools import groupby
 from typing import Iterable, Sequence
 
@@ -57,7 +59,8 @@ class RqTaskQueue:
             self.enqueue_many([task])
             return
         queue = self.queue(task.queue)
-        when = datetime.now(timezone.utc) + timedelta(seconds=delay)
+        # RQ keeps whole seconds and drops the fraction: round up, never run early
+        when = datetime.fromtimestamp(math.ceil(time.time() + delay), timezone.utc)
         with queue_errors(f"schedule task {task.id}"):
             with self.connection.pipeline() as pipe:
                 self._forget_previous(pipe, queue, task)

@@ -133,3 +133,22 @@ def test_a_description_shortens_long_arguments():
     task = Task(name="count_words", args=["x" * 500], kwargs={"top": 3})
 
     assert describe_call(task) == f"count_words('{'x' * 56}..., top=3)"
+
+
+def test_a_delayed_enqueue_is_never_due_early(memory_container):
+    queue = memory_container.queue()
+    task = memory_container.enqueue_task()(TaskRequest("answer"))
+    before = time.time()
+
+    queue.enqueue(task, delay=1.2)
+
+    score = memory_container.rq_connection().zscore(queue.queue("default").scheduled_job_registry.key, str(task.id))
+    assert before + 1.2 <= score < before + 3.2
+
+
+@pytest.mark.parametrize("now,delay,interval", [(100.0, 1, 1), (100.3, 1, 2), (100.9, 0.5, 2), (100.5, 0, 0)])
+def test_a_retry_interval_given_to_rq_never_runs_early(now, delay, interval):
+    from adapters.rq.job import retry_interval
+
+    assert retry_interval(delay, now) == interval
+    assert interval == 0 or int(now + interval) >= now + delay  # RQ drops the fraction of now + interval

@@ -1,8 +1,13 @@
-"""`rqledger scheduler`: fires scheduled and cron tasks, and keeps rq-scheduler's triggers in line with the ledger.
+"""`rqledger scheduler`: fires scheduled and cron tasks, and keeps Redis in line with the ledger.
 
 Any number of these processes may run: rq-scheduler's lock lets one pass run at a
 time, each firing is enqueued once under its own job id, and the run record is
 unique per (schedule, scheduled time) at the database, so nothing runs twice.
+
+Maintenance (at start, then every `reconcile_every` seconds, by one process at a
+time under a Redis lock): the schedules' triggers are reconciled with the ledger,
+and runs left running by a dead worker are ended. More repairs (e.g. the task
+reconciler) join by being added to `maintenance`.
 """
 
 from __future__ import annotations
@@ -10,12 +15,15 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
-from adapters.scheduler import LedgerScheduler, RqScheduler, ScheduleReconciler
+from adapters.scheduler import LedgerScheduler, RedisLock, RqScheduler, ScheduleReconciler, StuckRuns
 from application.errors import AdapterError
 from entrypoints.container import Container
 
 log = logging.getLogger("rqledger.scheduler")
+
+MAINTENANCE_LOCK = "rqledger:scheduler:maintenance_lock"
 
 
 @dataclass
@@ -24,36 +32,64 @@ class SchedulerProcess:
 
     container: Container
     interval: float = 1.0  # seconds between passes: how late a firing may be
-    reconcile_every: float = 60.0  # seconds between reconciliations after the one at start
+    reconcile_every: float = 60.0  # seconds between maintenance rounds after the one at start
     name: str | None = None
-    _last_reconcile: float = field(default=0.0, init=False)
+    maintenance: list[Callable[[], object]] = field(default_factory=list)
     loop: LedgerScheduler | None = field(default=None, init=False)
+    _last_round: float = field(default=0.0, init=False)
+    _lock: RedisLock | None = field(default=None, init=False)
 
     def run(self, burst: bool = False, install_signal_handlers: bool = True) -> None:
-        """Reconciles, then fires due schedules until SIGTERM/SIGINT (or once, with `burst`)."""
+        """Maintains, then fires due schedules until SIGTERM/SIGINT (or once, with `burst`)."""
         scheduler = self.container.scheduler()
         if not isinstance(scheduler, RqScheduler):
             raise RuntimeError("`rqledger scheduler` needs the rq queue backend (RQLEDGER_QUEUE_BACKEND=rq)")
-        reconciler = ScheduleReconciler(self.container.uow(), scheduler)
-        report = reconciler()
-        log.info("scheduler started: %d trigger(s) restored, %d removed", len(report.restored), len(report.removed))
-        self._last_reconcile = time.monotonic()
+        uow = self.container.uow()
+        self.maintenance = [
+            ScheduleReconciler(uow, scheduler),
+            StuckRuns(uow, self.container.scheduled_runs(), scheduler.connection, self.container.clock()),
+            *self.maintenance,
+        ]
         self.loop = LedgerScheduler(scheduler.connection, calendar=self.container.calendar(),
                                     clock=self.container.clock(), run_function=scheduler.run_function,
                                     interval=self.interval, name=self.name)
-        self.loop.run(burst=burst, between_passes=lambda: self._reconcile_when_due(reconciler),
+        # a round that outlives this (a hung database) lets another process take over
+        self._lock = RedisLock(scheduler.connection, MAINTENANCE_LOCK, ttl=max(30, int(self.reconcile_every)),
+                               owner=self.loop.name)
+        self._maintain()
+        log.info("scheduler %s started: a pass every %g s, maintenance every %g s",
+                 self.loop.name, self.interval, self.reconcile_every)
+        self.loop.run(burst=burst, between_passes=self._maintain_when_due,
                       install_signal_handlers=install_signal_handlers)
-        log.info("scheduler stopped")
+        log.info("scheduler %s stopped", self.loop.name)
 
     def stop(self) -> None:
         if self.loop is not None:
             self.loop.stop()
 
-    def _reconcile_when_due(self, reconciler: ScheduleReconciler) -> None:
-        if time.monotonic() - self._last_reconcile < self.reconcile_every:
-            return
-        self._last_reconcile = time.monotonic()
+    def _maintain_when_due(self) -> None:
+        if time.monotonic() - self._last_round >= self.reconcile_every:
+            self._maintain()
+
+    def _maintain(self) -> None:
+        self._last_round = time.monotonic()
         try:
-            reconciler()
-        except AdapterError as exc:  # Redis or the database is down: firing goes on, the next round retries
-            log.warning("reconciliation skipped: %s", exc)
+            if not self._lock.acquire():
+                log.debug("another scheduler is maintaining; this round is skipped")
+                return
+        except Exception as exc:  # Redis down: firing stops too; the next round retries
+            log.warning("maintenance skipped: %s", exc)
+            return
+        try:
+            for repair in self.maintenance:
+                try:
+                    repair()
+                except AdapterError as exc:  # Redis or the database is down: the next round retries
+                    log.warning("maintenance %s skipped: %s", type(repair).__name__, exc)
+                except Exception:
+                    log.exception("maintenance %s failed", type(repair).__name__)
+        finally:
+            try:
+                self._lock.release()
+            except Exception as exc:
+                log.warning("maintenance lock not released (it expires by itself): %s", exc)

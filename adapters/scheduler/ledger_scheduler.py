@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 import signal
 import time
-import uuid
 from typing import Callable
 
 from redis import WatchError
@@ -36,16 +35,11 @@ from rq.serializers import JSONSerializer
 from rq_scheduler import Scheduler
 
 from adapters.scheduler.json_job import JSONJob
+from adapters.scheduler.lock import RedisLock
 from adapters.scheduler.trigger import META_KEY, Trigger, run_job_id
 from application.ports import Clock, CronCalendar
 
 log = logging.getLogger(__name__)
-
-_RELEASE_LOCK = """
-if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
-return 0
-"""
-
 
 class LedgerScheduler(Scheduler):
     """Fires our triggers; any other rq-scheduler job in the same Redis is handled as rq-scheduler would."""
@@ -59,7 +53,7 @@ class LedgerScheduler(Scheduler):
         self.clock = clock
         self.run_function = run_function
         self._stopping = False
-        self._lock_token: str | None = None
+        self._lock = RedisLock(connection, self.scheduler_lock_key, ttl=int(interval) + 10, owner=self.name)
         self.fired: list[str] = []  # run job ids this process enqueued (for logs and tests)
 
     # --- firing -------------------------------------------------------------------------------
@@ -117,17 +111,12 @@ class LedgerScheduler(Scheduler):
     # --- the lock -----------------------------------------------------------------------------
 
     def acquire_lock(self):
-        token = f"{self.name}:{uuid.uuid4().hex}"
-        acquired = self.connection.set(self.scheduler_lock_key, token, ex=int(self._interval) + 10, nx=True)
-        self._lock_acquired = bool(acquired)
-        self._lock_token = token if acquired else None
+        self._lock_acquired = self._lock.acquire()
         return self._lock_acquired
 
     def remove_lock(self):
-        if self._lock_acquired and self._lock_token:
-            self.connection.eval(_RELEASE_LOCK, 1, self.scheduler_lock_key, self._lock_token)
+        self._lock.release()
         self._lock_acquired = False
-        self._lock_token = None
 
     # --- the loop -----------------------------------------------------------------------------
 

@@ -6,12 +6,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-import redis
-from redis.exceptions import RedisError
 from rq.job import JobStatus
 from rq.serializers import JSONSerializer
 from rq_scheduler import Scheduler
 
+from adapters.rq import queue_errors
 from adapters.scheduler.json_job import JSONJob
 from adapters.scheduler.trigger import META_KEY, Trigger, trigger_job_id
 from application.errors import QueueUnavailable
@@ -49,13 +48,6 @@ class RqScheduler:
         self.run_function = run_function
         self.default_timeout = default_timeout
 
-    @classmethod
-    def from_url(cls, url: str, **kwargs) -> "RqScheduler":
-        """One on a client of its own, with timeouts (a dead Redis costs a caller a second, not a hang)."""
-        connection = redis.Redis.from_url(url, socket_connect_timeout=1.5, socket_timeout=5.0,
-                                          health_check_interval=30)
-        return cls(connection, **kwargs)
-
     def schedule(self, schedule: ScheduledTask) -> str:
         """Writes the schedule's trigger from the parent's state, replacing any; returns its job id.
 
@@ -78,14 +70,12 @@ class RqScheduler:
             meta={META_KEY: trigger.to_meta()},
         )
         job.origin = trigger.queue
-        try:
+        with queue_errors(f"store the trigger of schedule {schedule.id}"):
             with self.connection.pipeline() as pipe:  # MULTI: the hash and its score change together
                 pipe.delete(job.key)  # no field of a previous trigger may linger
                 job.save(pipeline=pipe)
                 pipe.zadd(self.scheduled_jobs_key, {job.id: trigger.next_at.timestamp()})
                 pipe.execute()
-        except RedisError as exc:
-            raise QueueUnavailable(f"Redis refused the schedule's trigger: {exc}") from exc
         return trigger
 
     def cancel(self, schedule: ScheduledTask) -> None:
@@ -101,13 +91,11 @@ class RqScheduler:
                 log.warning("could not remove trigger %s of schedule %s: %s", job_id, schedule.id, exc)
 
     def remove(self, job_id: str) -> None:
-        try:
+        with queue_errors(f"remove the scheduler job {job_id}"):
             with self.connection.pipeline() as pipe:
                 pipe.zrem(self.scheduled_jobs_key, job_id)
                 pipe.delete(JSONJob.key_for(job_id))
                 pipe.execute()
-        except RedisError as exc:
-            raise QueueUnavailable(f"Redis is unreachable: {exc}") from exc
 
     def next_run_at(self, schedule: ScheduledTask, after: datetime) -> datetime | None:
         """The first firing strictly after `after`, from the timing alone (None for a spent one-off)."""
@@ -123,14 +111,12 @@ class RqScheduler:
 
     def triggers(self) -> list[StoredTrigger]:
         """Every job in rq-scheduler's set, with its due time order kept."""
-        try:
+        with queue_errors("list the scheduler jobs"):
             job_ids = [m.decode() for m in self.connection.zrange(self.scheduled_jobs_key, 0, -1)]
             with self.connection.pipeline(transaction=False) as pipe:
                 for job_id in job_ids:
                     pipe.hget(JSONJob.key_for(job_id), "meta")
                 metas = pipe.execute()
-        except RedisError as exc:
-            raise QueueUnavailable(f"Redis is unreachable: {exc}") from exc
         return [StoredTrigger(job_id, _trigger(raw)) for job_id, raw in zip(job_ids, metas)]
 
     def _timeout(self, name: str) -> int:

@@ -26,3 +26,13 @@ def sched_flaky(marker: str) -> dict:
         path.write_text("failed once")
         raise RuntimeError("flaky: first call fails")
     return {"ok": True}
+
+
+@task
+def sched_killed() -> dict:
+    """Its work-horse dies by SIGKILL, as when the kernel's OOM killer strikes."""
+    import os
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+    return {}

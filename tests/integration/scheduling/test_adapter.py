@@ -157,3 +157,39 @@ def test_a_reregistration_while_firing_keeps_the_new_timing(ledger, redis):
     [stored] = ledger.scheduler().triggers()
     assert stored.trigger.timing.interval == 7200 and stored.trigger.fired == 0
     assert stored.job_id == f"schedule-{parent.id}"
+
+
+def stuck_runs(ledger, grace=0):
+    from adapters.scheduler import StuckRuns
+
+    return StuckRuns(ledger.uow(), ledger.scheduled_runs(), ledger.scheduler().connection, ledger.clock(), grace=grace)
+
+
+def test_a_run_whose_worker_is_gone_is_ended_once(ledger, redis):
+    parent = register(ledger, at=now() + timedelta(hours=1))
+    run = ledger.scheduled_runs().start(parent.id, parent.next_run_at, worker="host.123.gone")
+    repair = stuck_runs(ledger)
+    assert repair() == [run.id]
+    assert repair() == []
+    parent, [ended] = ledger.get_schedule()(parent.id)
+    assert ended.status is RunStatus.FAILED and "its worker host.123.gone is gone" in ended.log
+    assert parent.status is ScheduleStatus.FAILED
+
+
+def test_a_run_whose_job_failed_in_the_queue_is_ended_with_the_queue_error(ledger, redis):
+    from rq.job import JobStatus
+
+    parent = register(ledger, at=now() + timedelta(hours=1))
+    job = Queue("default", connection=redis, serializer=JSONSerializer).enqueue_call(
+        "entrypoints.schedule_jobs.run_schedule", args=[parent.id, "sched_tick", parent.next_run_at.isoformat()],
+        job_id=run_job_id(parent.id, parent.next_run_at))
+    run = ledger.scheduled_runs().start(parent.id, parent.next_run_at, worker=None)
+    job.set_status(JobStatus.FAILED)
+    assert stuck_runs(ledger)() == [run.id]
+    assert "its job failed in the queue" in ledger.get_schedule()(parent.id)[1][0].log
+
+
+def test_a_fresh_or_healthy_run_is_left_alone(ledger, redis):
+    parent = register(ledger, at=now() + timedelta(hours=1))
+    ledger.scheduled_runs().start(parent.id, parent.next_run_at, worker="host.123.gone")
+    assert stuck_runs(ledger, grace=60)() == []  # too fresh: its writes may be in flight

@@ -38,9 +38,9 @@ class System:
     # --- processes ---
 
     def start_scheduler(self, *args: str):
-        before = self.procs.output().count("scheduler started")
+        before = self.procs.output().count(" started: a pass every")
         proc = self.procs.start("scheduler", "--interval", "0.2", *args)
-        wait_for(lambda: self.procs.output().count("scheduler started") > before or proc.poll() is not None,
+        wait_for(lambda: self.procs.output().count(" started: a pass every") > before or proc.poll() is not None,
                  timeout=30, message="the scheduler to reconcile")
         assert proc.poll() is None, self.procs.output()
         return proc
@@ -207,3 +207,12 @@ def test_a_cron_schedule_fires_at_the_next_minute_boundary(system):
     assert run.started_at >= boundary
     assert system.schedule(parent.id)[0].next_run_at == boundary + timedelta(minutes=1)
     system.ledger.cancel_schedule()(parent.id)
+
+
+def test_a_run_whose_work_horse_was_killed_is_ended_by_the_scheduler(system):
+    system.start_scheduler("--reconcile-every", "1")
+    system.start_worker()
+    parent = system.register("sched_killed", [], at=soon(1))
+    [run] = system.ended_runs(parent.id, 1, timeout=30)
+    assert run.status is RunStatus.FAILED and "the scheduler's reconciler ended the run" in run.log
+    assert system.schedule(parent.id)[0].status is ScheduleStatus.FAILED

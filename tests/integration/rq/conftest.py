@@ -10,6 +10,7 @@ from entrypoints import runtime
 from entrypoints.container import build_container
 from entrypoints.settings import load_settings
 from tests.integration.rq.processes import ROOT, WorkerProcess
+from tests.services import private_database
 
 TASK_MODULE = "tests.integration.rq.tasks"
 
@@ -34,11 +35,21 @@ def memory_container(redis_url):
 
 
 @pytest.fixture
-def ledger_env(redis_url, tmp_path):
-    """Environment of a service on a SQLite ledger file (schema migrated) and a private Redis database."""
+def database_url(request, tmp_path):
+    """A SQLite file of the test's own; `parametrize("database_url", ["postgresql"], indirect=True)` for PostgreSQL."""
+    kind = getattr(request, "param", "sqlite")
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+    else:
+        with private_database(kind) as url:
+            yield url
+
+
+@pytest.fixture
+def ledger_env(redis_url, database_url):
+    """Environment of a service on a SQL ledger (schema migrated) and a private Redis database."""
     from adapters.sqlalchemy import upgrade
 
-    database_url = f"sqlite:///{tmp_path / 'ledger.db'}"
     upgrade(database_url)
     env = settings_env(redis_url, RQLEDGER_STORAGE="sqlalchemy", DATABASE_URL=database_url)
     return env

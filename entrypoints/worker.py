@@ -20,15 +20,20 @@ def worker_name() -> str:
     return f"{socket.gethostname()}.{os.getpid()}.{uuid.uuid4().hex[:6]}"
 
 
-def build_worker(container: Container, queues: list[str] | None = None, worker_class=LedgerWorker, **options):
-    """A worker listening on `queues` (default: the configured ones), wired to the container's ledger."""
+def build_worker(container: Container, queues: list[str] | None = None, worker_class=LedgerWorker,
+                 failure_handlers: tuple = (), **options):
+    """A worker listening on `queues` (default: the configured ones), wired to the container's ledger.
+
+    `failure_handlers` are told of failures RQ saw outside a job's own code, after the
+    tasks' (JobFailures), e.g. to end a schedule's run whose work-horse was killed.
+    """
     queue_names = queues or container.config.queues() or ["default"]
     return worker_class(
         queue_names,
         name=options.pop("name", None) or worker_name(),
         # its own connection: RQ raises the socket timeout of the worker's connection for its blocking dequeue
         connection=redis_connection(container.config.redis_url()),
-        ledger=JobFailures(uow=container.uow(), execution=container.execution()),
+        failure_handlers=[JobFailures(uow=container.uow(), execution=container.execution()), *failure_handlers],
         after_fork=lambda: _after_fork(container),
         **options,
     )

@@ -38,10 +38,10 @@ class JobFailures:
         """Ends the row's running attempt (canceled when `stopped`, else failed or requeued by its
         retry policy) and sets `job.retries_left` / `job.retry_intervals` so that RQ retries the
         job exactly when the ledger requeued the task."""
-        job.retries_left = 0  # unless the ledger says otherwise below, RQ must not retry on its own
         task_id = task_id_of(job)
         if task_id is None:
-            return
+            return  # not a task of ours (e.g. a schedule's firing): left to RQ and its own handlers
+        job.retries_left = 0  # unless the ledger says otherwise below, RQ must not retry on its own
         try:
             with self.uow:
                 task = self.uow.tasks.get(task_id)

@@ -5,31 +5,36 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
-from typing import Callable
+from typing import Callable, Protocol, Sequence
 
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 from rq.utils import now
 
-from adapters.rq.failures import JobFailures
 from adapters.rq.job import timeout_message
+
+
+class FailureHandler(Protocol):
+    def job_failed(self, job, error: str, stopped: bool, worker_name: str | None) -> None:
+        """Records a failure RQ saw outside the job's own code; may set job.retries_left/retry_intervals."""
 
 
 class LedgerHooks:
     """The additions to an RQ worker class:
 
     - `handle_job_failure` (called in the work-horse for exceptions, in the parent
-      worker for a killed horse or a stop command) first ends the row's attempt
-      through `ledger` and aligns RQ's retry with the ledger's decision;
+      worker for a killed horse or a stop command) first tells each of
+      `failure_handlers` (e.g. JobFailures, which ends the row's attempt and aligns
+      RQ's retry with the ledger's decision), then lets RQ do its part;
     - `after_fork` runs first thing in each work-horse (e.g. to drop database
       connections inherited from the parent).
     """
 
-    def __init__(self, *args, ledger: JobFailures | None = None, after_fork: Callable[[], None] | None = None,
-                 **kwargs):
+    def __init__(self, *args, failure_handlers: Sequence[FailureHandler] = (),
+                 after_fork: Callable[[], None] | None = None, **kwargs):
         kwargs.setdefault("serializer", JSONSerializer)
         super().__init__(*args, **kwargs)
-        self.ledger = ledger
+        self.failure_handlers = list(failure_handlers)
         self.after_fork = after_fork
         self._horse_death: str | None = None
 
@@ -44,13 +49,13 @@ class LedgerHooks:
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)
 
     def handle_job_failure(self, job, queue, started_job_registry=None, exc_string="", execution=None):
-        if self.ledger is not None:
-            stopped = self._stopped_job_id == job.id
-            error = self._horse_death or _describe_failure(job, exc_string)
-            self._horse_death = None
+        stopped = self._stopped_job_id == job.id
+        error = self._horse_death or _describe_failure(job, exc_string)
+        self._horse_death = None
+        for handler in self.failure_handlers:
             try:
-                self.ledger.job_failed(job, error, stopped, self.name)
-            except Exception:  # the ledger is unreachable: RQ still records the failure; the reconciler repairs the row
+                handler.job_failed(job, error, stopped, self.name)
+            except Exception:  # the ledger is unreachable: RQ still records the failure, the reconciler the row
                 self.log.exception("job %s: the ledger could not record its failure", job.id)
         return super().handle_job_failure(job, queue, started_job_registry=started_job_registry,
                                           exc_string=exc_string, execution=execution)

@@ -193,3 +193,24 @@ def test_a_fresh_or_healthy_run_is_left_alone(ledger, redis):
     parent = register(ledger, at=now() + timedelta(hours=1))
     ledger.scheduled_runs().start(parent.id, parent.next_run_at, worker="host.123.gone")
     assert stuck_runs(ledger, grace=60)() == []  # too fresh: its writes may be in flight
+
+
+def test_a_registration_while_redis_is_down_keeps_the_parent_and_the_reconciler_restores_its_trigger(redis_url, redis):
+    from adapters.scheduler import RqScheduler
+    from application.errors import ScheduleNotRegistered
+    from entrypoints.container import build_container
+    from entrypoints.settings import load_settings
+    from tests.integration.scheduling.conftest import TASK_MODULES
+    from tests.services import free_port
+
+    down = build_container(load_settings({
+        "RQLEDGER_STORAGE": "memory", "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+        "RQLEDGER_TASK_MODULES": TASK_MODULES,
+    }))
+    with pytest.raises(ScheduleNotRegistered):
+        down.register_schedule()(ScheduleRequest("sched_tick", ["outage"], at=now() + timedelta(hours=1)))
+    [parent] = down.list_schedules()(ScheduleQuery()).items
+    assert parent.status is ScheduleStatus.RUNNING
+    back = RqScheduler(redis, down.calendar(), down.clock(), down.registry(), "entrypoints.schedule_jobs.run_schedule")
+    assert ScheduleReconciler(down.uow(), back)().restored == [parent.id]
+    assert triggers(redis) == [f"schedule-{parent.id}"]

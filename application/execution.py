@@ -53,7 +53,10 @@ class TaskExecution:
                 self._note_refusal(task, f"refused to start: the task is {task.status.value}")
                 return None
             task.start(worker, self.clock.now())
-            self.uow.tasks.save(task)
+            try:
+                self.uow.tasks.save(task)
+            except IllegalTransition:
+                return None  # another delivery of the same job started it first: this one does nothing
             self.uow.commit()
         self.events.publish(task_event(task))
         return task

@@ -11,7 +11,7 @@ from application.ports import Clock, CronCalendar, EventPublisher, UnitOfWork
 from application.progress import reporting_to
 from application.registry import TaskRegistry
 from application.schedules import next_run_time
-from domain.errors import DomainError, DuplicateRun
+from domain.errors import ConcurrentUpdate, DomainError, DuplicateRun
 from domain.schedule import RunStatus, ScheduledTaskInstance, ScheduleStatus
 
 
@@ -24,6 +24,9 @@ class ScheduledRuns:
 
     def start(self, schedule_id: int, scheduled_at: datetime, worker: str | None = None) -> ScheduledTaskInstance | None:
         """Records the run (running). None when the firing is already recorded or the parent is dead."""
+        return _retrying(lambda: self._start(schedule_id, scheduled_at, worker))
+
+    def _start(self, schedule_id: int, scheduled_at: datetime, worker: str | None) -> ScheduledTaskInstance | None:
         now = self.clock.now()
         with self.uow:
             schedule = self.uow.schedules.get(schedule_id)
@@ -60,6 +63,9 @@ class ScheduledRuns:
                 self.uow.commit()
 
     def _end(self, run_id: int, apply) -> ScheduledTaskInstance | None:
+        return _retrying(lambda: self._end_once(run_id, apply))
+
+    def _end_once(self, run_id: int, apply) -> ScheduledTaskInstance | None:
         now = self.clock.now()
         with self.uow:
             run = self.uow.schedules.get_run(run_id)
@@ -73,6 +79,16 @@ class ScheduledRuns:
             self.uow.commit()
         self.events.publish(run_event(run))
         return run
+
+
+def _retrying(step, attempts: int = 5):
+    """Runs a transaction again when another run of the same schedule updated the parent first."""
+    for attempt in range(attempts):
+        try:
+            return step()
+        except ConcurrentUpdate:
+            if attempt == attempts - 1:
+                raise
 
 
 @dataclass

@@ -185,11 +185,13 @@ class ScheduledTask:
         if self.status is ScheduleStatus.DEATH:
             raise IllegalTransition("schedule", self.id, self.status, "run", "it is canceled or exhausted")
         self.runs_started += 1
+        self.version += 1  # two firings counting at once must not lose one
         return ScheduledTaskInstance(schedule_id=self.id, scheduled_at=scheduled_at, started_at=now)
 
     def run_ended(self, run: ScheduledTaskInstance) -> None:
         """Follows a run's outcome: failed after a failed run, running after a finished one, death when exhausted."""
         self.last_run = LastRun(run.status, run.scheduled_at, run.ended_at)
+        self.version += 1
         if self.status is ScheduleStatus.DEATH:
             return  # canceled while the run went on: stays dead
         if run.status is RunStatus.FAILED:

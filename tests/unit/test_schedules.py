@@ -181,3 +181,31 @@ def test_runs_are_listed_newest_first_in_pages(service, tasks):
     second = service.list_runs(schedule.id, limit=5, before_id=first.next_cursor)
     ids = [r.id for r in first.items + second.items]
     assert ids == sorted(ids, reverse=True) and len(ids) == 7 and second.next_cursor is None
+
+
+def test_two_firings_starting_at_once_both_count_on_the_parent(service, tasks):
+    from adapters.cron import CroniterCalendar
+    from adapters.memory import InMemoryUnitOfWork
+    from application.runs import ScheduledRuns
+
+    schedule, _ = service.register_schedule(ScheduleRequest("report", ["cron"], cron="* * * * *"))
+    first_at = datetime(2026, 1, 1, 0, 1, tzinfo=timezone.utc)
+    second_at = datetime(2026, 1, 1, 0, 2, tzinfo=timezone.utc)
+
+    class OtherFiringStartsMeanwhile(CroniterCalendar):
+        """Between this firing's read of the parent and its save, another firing records its run."""
+
+        raced = False
+
+        def next_after(self, expression, timezone_name, after):
+            if not self.raced:
+                self.raced = True
+                assert service.runs.start(schedule.id, first_at, "w1") is not None
+            return super().next_after(expression, timezone_name, after)
+
+    racing = ScheduledRuns(InMemoryUnitOfWork(service.store), service.clock, OtherFiringStartsMeanwhile(),
+                           service.events)
+    assert racing.start(schedule.id, second_at, "w2") is not None
+    parent, runs = service.get_schedule(schedule.id)
+    assert parent.runs_started == 2
+    assert sorted(r.scheduled_at for r in runs) == [first_at, second_at]

@@ -2,6 +2,7 @@
 
 import pytest
 
+from adapters.memory import InMemoryUnitOfWork
 from application.errors import TaskNotQueued
 from application.ports import TaskQuery
 from application.progress import set_progress
@@ -251,3 +252,26 @@ def test_a_batch_is_validated_whole_before_anything_is_written(service, tasks):
     assert service.list(TaskQuery()).items == []
     done = service.enqueue.many([TaskRequest("add", [1, 2]), TaskRequest("add", [3, 4])])
     assert [t.id for t in done] == [1, 2]
+
+
+def test_two_deliveries_racing_to_start_one_task_start_it_once(service, tasks):
+    from application.execution import TaskExecution
+
+    service.enqueue(TaskRequest("add", [1, 2]))
+
+    class FirstDeliveryStartsMeanwhile:
+        """The second delivery has read the queued row; the first one starts it before the second saves."""
+
+        def __init__(self):
+            self.raced = False
+
+        def now(self):
+            if not self.raced:
+                self.raced = True
+                assert service.execution.start(1, "w1") is not None
+            return service.clock.now()
+
+    second = TaskExecution(InMemoryUnitOfWork(service.store), FirstDeliveryStartsMeanwhile(), service.events)
+    assert second.start(1, "w2") is None
+    stored = service.get(1)
+    assert (stored.status, stored.attempts, stored.worker) == (TaskStatus.RUNNING, 1, "w1")

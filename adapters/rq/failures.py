@@ -12,16 +12,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from adapters.rq.job import ATTEMPT_KEY, retry_interval
+from adapters.rq.job import ATTEMPT_KEY, REDELIVERY_DELAY, retry_interval
 from application.execution import TaskExecution
 from application.ports import UnitOfWork
 from domain.errors import TaskNotFound
 from domain.task import Task, TaskStatus
 
 log = logging.getLogger("rqledger.worker")
-
-# A job that died before its attempt began is delivered again after this many seconds.
-REDELIVERY_DELAY = 5
 
 
 def task_id_of(job) -> int | None:

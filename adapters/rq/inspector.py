@@ -9,6 +9,7 @@ from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from adapters.rq.connection import queue_errors
+from adapters.rq.job import NOT_STARTED
 from application.reconcile import JobReport, JobState
 
 _STATES = {
@@ -61,7 +62,11 @@ class RqJobInspector:
     def _report(self, job: Job) -> JobReport:
         state = _STATES.get(job.get_status(refresh=False), JobState.MISSING)
         if state is JobState.FINISHED:
-            return JobReport(state, result=job.return_value(refresh=True))
+            result = job.return_value(refresh=True)
+            if isinstance(result, dict) and NOT_STARTED in result:
+                # a duplicate delivery that ran nothing: the row's attempt belongs to its worker (alive or not)
+                return JobReport(JobState.STARTED)
+            return JobReport(state, result=result)
         if state is JobState.FAILED:
             latest = job.latest_result()
             return JobReport(state, error=(latest.exc_string or "").strip() or None if latest else None)

@@ -7,7 +7,8 @@ told the outcome so that its own view agrees:
 - requeued for a retry: the job returns `rq.Retry(interval=<the ledger's delay>)`, so
   RQ reschedules this very job (a worker's scheduler runs it after the interval);
 - failed for good: the job raises TaskFailed (RQ: failed, in its FailedJobRegistry);
-- refused to start (canceled, already ended) or superseded: the job returns None and does nothing.
+- refused to start (canceled, already running or ended): the job returns {NOT_STARTED: reason}, runs nothing;
+- the ledger unreachable before the attempt began: RQ is asked to deliver the job again in a few seconds.
 """
 
 from __future__ import annotations
@@ -26,12 +27,18 @@ from application.execution import Outcome, TaskExecution, ThrottledProgress, des
 from application.ports import Clock, EventPublisher
 from application.progress import reporting_to
 from application.registry import TaskRegistry
-from domain.errors import UnknownTaskType
+from application.errors import StorageUnavailable
+from domain.errors import TaskNotFound, UnknownTaskType
 from domain.task import Task, TaskStatus
 
 log = logging.getLogger("rqledger.worker")
 
 ATTEMPT_KEY = "attempt"  # job.meta[ATTEMPT_KEY]: the ledger attempt this job is running
+# The RQ result of a delivery that ran nothing (a duplicate, a canceled row): {NOT_STARTED: reason}.
+# The reconciler must not take it for the outcome of the row's attempt (see RqJobInspector).
+NOT_STARTED = "rqledger_not_started"
+# A job whose attempt could not begin (ledger unreachable, work-horse lost) is delivered again after this.
+REDELIVERY_DELAY = 5
 
 
 class TaskFailed(Exception):
@@ -77,10 +84,21 @@ class LedgerJob:
     live_interval: float = LIVE_INTERVAL
 
     def __call__(self, job, task_id: int, name: str):
-        task = self.execution.start(task_id, getattr(job, "worker_name", None))
+        try:
+            task = self.execution.start(task_id, getattr(job, "worker_name", None))
+        except TaskNotFound:
+            log.info("task %s %s: not started (no such row in the ledger)", task_id, name)
+            return {NOT_STARTED: "no such task in the ledger"}
+        except StorageUnavailable as exc:
+            if job is None:
+                raise
+            # the ledger is unreachable and the attempt never began: RQ delivers the job again later
+            log.warning("task %s %s: not started, the ledger is unreachable (%s); trying again in %s s",
+                        task_id, name, exc, REDELIVERY_DELAY)
+            return retry_for_rq(job, REDELIVERY_DELAY)
         if task is None:
             log.info("task %s %s: not started (the ledger row is no longer queued)", task_id, name)
-            return None
+            return {NOT_STARTED: "the ledger row was no longer queued"}
         attempt = task.attempts
         began = time.monotonic()
         self._remember_attempt(job, attempt)

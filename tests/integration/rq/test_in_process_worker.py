@@ -136,3 +136,49 @@ def test_a_non_dict_result_is_stored_as_result(memory_container, name):
     work(memory_container)
 
     assert row(memory_container, task.id).result == {"result": 42}
+
+
+def test_a_job_is_delivered_again_later_while_the_ledger_is_unreachable(redis_url, caplog):
+    from adapters.rq import RqTaskQueue
+    from domain.task import Task
+    from entrypoints import runtime
+    from entrypoints.container import build_container
+    from entrypoints.settings import load_settings
+    from tests.integration.rq.conftest import settings_env
+    from tests.services import free_port
+
+    container = build_container(load_settings(settings_env(
+        redis_url, RQLEDGER_STORAGE="sqlalchemy",
+        DATABASE_URL=f"postgresql://postgres@127.0.0.1:{free_port()}/nowhere?connect_timeout=1")))
+    runtime.install(container)
+    try:
+        RqTaskQueue(container.rq_connection()).enqueue(Task(name="answer", id=7, timeout=30))
+
+        work(container)
+
+        job = job_of(container, 7)
+        assert job.get_status() == JobStatus.SCHEDULED
+        assert "7" in container.queue().queue("default").scheduled_job_registry.get_job_ids()
+        assert "the ledger is unreachable" in caplog.text
+    finally:
+        runtime.reset()
+        container.rq_connection().close()
+
+
+def test_a_delivery_that_ran_nothing_is_not_taken_for_the_rows_outcome(memory_container):
+    from adapters.rq import RqJobInspector
+    from application.reconcile import JobState
+
+    task = memory_container.enqueue_task()(TaskRequest("answer"))
+    with memory_container.uow() as uow:  # another delivery of this job is running it
+        current = uow.tasks.get(task.id)
+        current.start("elsewhere", memory_container.clock().now())
+        uow.tasks.save(current)
+        uow.commit()
+
+    work(memory_container)
+
+    assert job_of(memory_container, task.id).get_status() == JobStatus.FINISHED
+    report = RqJobInspector(memory_container.rq_connection()).inspect([task.id])[task.id]
+    assert report.state is JobState.STARTED  # the reconciler then asks whether worker "elsewhere" lives
+    assert row(memory_container, task.id).status is TaskStatus.RUNNING

@@ -1,5 +1,6 @@
-"""What apiflask cannot infer from the schemas alone: auth, the error answers every operation can give,
-and the range of ids in paths. Applied as a spec processor, so /openapi.json always includes it."""
+"""What apiflask cannot infer from the schemas alone, added by a spec processor so /openapi.json always has it:
+auth, the error answers every operation can give, the range of ids in paths, links from a created
+resource to the operations on it, and what this service accepts (registered task names, queues, limits)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,24 @@ PUBLIC_OPERATIONS = {("get", "/api/health")}
 UNAVAILABLE = _error("the ledger database (or Redis) is unavailable")
 
 
-def complete_spec(spec: dict) -> dict:
+def _links(path: str, parameter: str, operations: dict[str, str]) -> dict:
+    pointer = path.replace("~", "~0").replace("/", "~1")
+    return {name: {"operationRef": f"#/paths/{pointer}{suffix}", "parameters": {parameter: "$response.body#/id"}}
+            for name, suffix in operations.items()}
+
+
+TASK_LINKS = {**_links("/api/tasks/{task_id}", "task_id", {"GetTask": "/get", "DeleteTask": "/delete"}),
+              **_links("/api/tasks/{task_id}/cancel", "task_id", {"CancelTask": "/post"}),
+              **_links("/api/tasks/{task_id}/retry", "task_id", {"RetryTask": "/post"})}
+SCHEDULE_LINKS = {**_links("/api/schedules/{schedule_id}", "schedule_id", {"GetSchedule": "/get",
+                                                                          "DeleteSchedule": "/delete"}),
+                  **_links("/api/schedules/{schedule_id}/runs", "schedule_id", {"ListRuns": "/get"}),
+                  **_links("/api/schedules/{schedule_id}/cancel", "schedule_id", {"CancelSchedule": "/post"})}
+LINKS = {("post", "/api/tasks", "202"): TASK_LINKS, ("post", "/api/schedules", "201"): SCHEDULE_LINKS,
+         ("post", "/api/schedules", "200"): SCHEDULE_LINKS}
+
+
+def complete_spec(spec: dict, container=None) -> dict:
     components = spec.setdefault("components", {})
     components.setdefault("securitySchemes", {})["bearerAuth"] = {
         "type": "http", "scheme": "bearer", "description": "RQLEDGER_API_TOKEN (only when it is set)"}
@@ -32,6 +50,8 @@ def complete_spec(spec: dict) -> dict:
     for path, operations in spec.get("paths", {}).items():
         for method, operation in operations.items():
             _complete_operation(path, method, operation)
+    if container is not None:
+        _describe_service(components.get("schemas", {}), container)
     return spec
 
 
@@ -52,3 +72,23 @@ def _complete_operation(path: str, method: str, operation: dict) -> None:
             parameter["required"] = True
             parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
             responses.setdefault("404", _error("no such id"))
+    for (link_method, link_path, status), links in LINKS.items():
+        if (method, path) == (link_method, link_path) and status in responses:
+            responses[status]["links"] = links
+
+
+def _describe_service(schemas: dict, container) -> None:
+    """This deployment's registered task names, queues and limits: a client (or a fuzzer) sees what is accepted."""
+    names = sorted(task_type.name for task_type in container.registry())
+    limits = container.limits()
+    for schema in ("TaskIn", "ScheduleIn"):
+        if schema in schemas and names:
+            schemas[schema]["properties"]["name"]["enum"] = names
+    task_in = schemas.get("TaskIn", {}).get("properties", {})
+    if "queue" in task_in:
+        task_in["queue"]["enum"] = sorted(limits.queues) + [None]
+    if "timeout" in task_in:
+        task_in["timeout"]["maximum"] = limits.max_timeout
+    retry_max = schemas.get("RetryIn", {}).get("properties", {}).get("max")
+    if retry_max is not None:
+        retry_max["maximum"] = limits.max_retries

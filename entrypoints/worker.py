@@ -34,7 +34,6 @@ def build_worker(container: Container, queues: list[str] | None = None, worker_c
         # its own connection: RQ raises the socket timeout of the worker's connection for its blocking dequeue
         connection=redis_connection(container.config.redis_url()),
         failure_handlers=[JobFailures(uow=container.uow(), execution=container.execution()), *failure_handlers],
-        after_fork=lambda: _after_fork(container),
         **options,
     )
 
@@ -60,13 +59,3 @@ def configure_logging(level: int = logging.INFO) -> None:
         logger.setLevel(level)
         logger.propagate = False
 
-
-def _after_fork(container: Container) -> None:
-    """In a fresh work-horse: stop using database connections inherited from the parent worker.
-
-    The parent touches the ledger too (a killed horse, a stop command); two processes
-    must never share one pooled connection. `close=False` leaves the parent's sockets
-    alone and gives this process a fresh pool.
-    """
-    if container.config.storage() == "sqlalchemy":
-        container.database_engine().dispose(close=False)

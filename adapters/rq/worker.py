@@ -5,7 +5,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
-from typing import Callable, Protocol, Sequence
+from typing import Protocol, Sequence
 
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
@@ -25,23 +25,19 @@ class LedgerHooks:
     - `handle_job_failure` (called in the work-horse for exceptions, in the parent
       worker for a killed horse or a stop command) first tells each of
       `failure_handlers` (e.g. JobFailures, which ends the row's attempt and aligns
-      RQ's retry with the ledger's decision), then lets RQ do its part;
-    - `after_fork` runs first thing in each work-horse (e.g. to drop database
-      connections inherited from the parent).
+      RQ's retry with the ledger's decision), then lets RQ do its part.
+
+    (Database connections inherited by a work-horse are dropped by the SQL adapter itself.)
     """
 
-    def __init__(self, *args, failure_handlers: Sequence[FailureHandler] = (),
-                 after_fork: Callable[[], None] | None = None, **kwargs):
+    def __init__(self, *args, failure_handlers: Sequence[FailureHandler] = (), **kwargs):
         kwargs.setdefault("serializer", JSONSerializer)
         super().__init__(*args, **kwargs)
         self.failure_handlers = list(failure_handlers)
-        self.after_fork = after_fork
         self._horse_death: str | None = None
 
     def main_work_horse(self, job, queue):
         _set_parent_death_signal(0)  # a work-horse outlives a killed worker: it still records its own outcome
-        if self.after_fork is not None:
-            self.after_fork()
         return super().main_work_horse(job, queue)
 
     def handle_work_horse_killed(self, job, retpid, ret_val, rusage):

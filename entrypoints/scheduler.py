@@ -71,21 +71,27 @@ class SchedulerProcess:
         if time.monotonic() - self._last_round >= self.reconcile_every:
             self._maintain()
 
+    def _retry_soon(self, seconds: float = 5.0) -> None:
+        """The next round comes `seconds` from now, not a whole `reconcile_every` later."""
+        self._last_round = time.monotonic() - max(0.0, self.reconcile_every - seconds)
+
     def _maintain(self) -> None:
         self._last_round = time.monotonic()
         try:
             if not self._lock.acquire():
                 log.debug("another scheduler is maintaining; this round is skipped")
                 return
-        except Exception as exc:  # Redis down: firing stops too; the next round retries
+        except Exception as exc:  # Redis down: firing stops too; retried after the next pass
             log.warning("maintenance skipped: %s", exc)
+            self._retry_soon()
             return
         try:
             for repair in self.maintenance:
                 try:
                     repair()
-                except AdapterError as exc:  # Redis or the database is down: the next round retries
+                except AdapterError as exc:  # Redis or the database is down: retried after the next pass
                     log.warning("maintenance %s skipped: %s", type(repair).__name__, exc)
+                    self._retry_soon()
                 except Exception:
                     log.exception("maintenance %s failed", type(repair).__name__)
         finally:

@@ -134,17 +134,31 @@ class LedgerScheduler(Scheduler):
 
     def run(self, burst: bool = False, between_passes: Callable[[], None] | None = None,
             install_signal_handlers: bool = True):
-        """Runs a pass every `interval` seconds until stopped (or once, with `burst`)."""
-        self.register_birth()
+        """Runs a pass every `interval` seconds until stopped (or once, with `burst`).
+
+        While Redis is unreachable (not up yet, restarting) each pass is skipped with a warning,
+        and the loop carries on once it answers again.
+        """
         if install_signal_handlers:
             self._install_signal_handlers()
+        born = False
+        unreachable = False
         try:
             while not self._stopping:
                 started = time.monotonic()
                 try:
+                    if not born:
+                        self.register_birth()
+                        born = True
                     self._pass()
-                except (RedisError, OSError) as exc:  # Redis restarts: keep trying, every interval
-                    log.warning("scheduler %s: Redis is unreachable, pass skipped: %s", self.name, exc)
+                    if unreachable:
+                        log.info("scheduler %s: Redis answers again", self.name)
+                    unreachable = False
+                except (RedisError, OSError) as exc:
+                    if not unreachable:
+                        log.warning("scheduler %s: Redis is unreachable, passes skipped until it answers: %s",
+                                    self.name, exc)
+                    unreachable = True
                 if burst:
                     break
                 if between_passes is not None:
@@ -153,7 +167,8 @@ class LedgerScheduler(Scheduler):
         finally:
             try:
                 self.remove_lock()
-                self.register_death()
+                if born:
+                    self.register_death()
             except (RedisError, OSError) as exc:
                 log.warning("scheduler %s: could not register its death: %s", self.name, exc)
 

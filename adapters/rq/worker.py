@@ -69,6 +69,32 @@ class LedgerWorker(LedgerHooks, Worker):
         os.register_at_fork(after_in_child=lambda: _follow_parent(worker_pid))
         return super().work(*args, **kwargs)
 
+    def request_force_stop(self, signum, frame):
+        """A second SIGTERM/SIGINT (cold shutdown): RQ kills the work-horse and leaves its job as it
+        was; here the job's failure is handled as for any killed horse, so the row ends (or is requeued
+        by its policy) instead of waiting for the reconciler."""
+        job = self._job_in_hand()
+        try:
+            super().request_force_stop(signum, frame)
+        except SystemExit:
+            if job is not None:
+                self._horse_death = "the worker was shut down (cold) while it ran"
+                queue = next((q for q in self.queues if q.name == job.origin), None)
+                try:
+                    self.handle_job_failure(job, queue, exc_string="Cold shutdown: work-horse terminated.",
+                                            execution=self.execution)
+                except Exception:
+                    self.log.exception("job %s: its failure was not recorded at cold shutdown", job.id)
+            raise
+
+    def _job_in_hand(self):
+        if not self.horse_pid:
+            return None
+        try:
+            return self.get_current_job()
+        except Exception:  # Redis is gone too: the reconciler will end the row
+            return None
+
 
 class LedgerSimpleWorker(LedgerHooks, SimpleWorker):
     """The same without forking (jobs run in the worker's own process): for tests and debugging."""

@@ -245,3 +245,19 @@ def test_a_result_that_cannot_be_stored_fails_the_row(ledger, start_worker):
     failed = row(ledger, task.id)
     assert failed.status is TaskStatus.FAILED and "the result cannot be stored as JSON" in failed.log
     assert job_of(ledger, task.id).get_status() == JobStatus.FAILED
+
+
+def test_a_cold_shutdown_ends_the_running_task_too(ledger, start_worker):
+    task = enqueue(ledger, "nap", 30)
+    worker = start_worker()
+    wait_for(status_is(ledger, task.id, TaskStatus.RUNNING), 20, what="the task starting")
+
+    worker.signal(signal.SIGTERM)
+    time.sleep(1.2)  # RQ ignores a second signal within a second of the first
+    worker.signal(signal.SIGTERM)
+
+    worker.wait(30)
+    failed = row(ledger, task.id)
+    assert failed.status is TaskStatus.FAILED
+    assert "the worker was shut down (cold) while it ran" in failed.log
+    assert job_of(ledger, task.id).get_status() == JobStatus.FAILED

@@ -25,11 +25,12 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from collections import deque
 from typing import Callable
 
 from redis import WatchError
 from redis.exceptions import RedisError
-from rq.exceptions import DuplicateJobError
+from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.queue import Queue
 from rq.serializers import JSONSerializer
 from rq_scheduler import Scheduler
@@ -41,8 +42,10 @@ from application.ports import Clock, CronCalendar
 
 log = logging.getLogger(__name__)
 
+
 class LedgerScheduler(Scheduler):
-    """Fires our triggers; any other rq-scheduler job in the same Redis is handled as rq-scheduler would."""
+    """Fires our triggers. Any other job in rq-scheduler's set is left alone: it may be pickled, and
+    nothing here ever unpickles."""
 
     job_class = JSONJob
 
@@ -54,17 +57,29 @@ class LedgerScheduler(Scheduler):
         self.run_function = run_function
         self._stopping = False
         self._lock = RedisLock(connection, self.scheduler_lock_key, ttl=int(interval) + 10, owner=self.name)
-        self.fired: list[str] = []  # run job ids this process enqueued (for logs and tests)
+        self.fired: deque[str] = deque(maxlen=100)  # the latest run job ids this process enqueued
+        self._foreign: set[str] = set()  # jobs of another application already reported
 
     # --- firing -------------------------------------------------------------------------------
 
     def get_jobs_to_queue(self, with_times=False):
-        return self.get_jobs(time.time(), with_times=with_times)
+        """The due jobs, read with the exact time (rq-scheduler rounds down to whole seconds)."""
+        due = []
+        for raw_id in self.connection.zrangebyscore(self.scheduled_jobs_key, 0, time.time()):
+            job_id = raw_id.decode()
+            try:
+                due.append(JSONJob.fetch(job_id, connection=self.connection))
+            except NoSuchJobError:
+                self.cancel(job_id)  # a score without its job hash: as rq-scheduler does
+            except Exception:  # unreadable as JSON (e.g. pickled): not ours, and never unpickled
+                self._report_foreign(job_id)
+        return due
 
     def enqueue_job(self, job):
         data = job.meta.get(META_KEY)
         if not isinstance(data, dict):
-            return super().enqueue_job(job)
+            self._report_foreign(job.id)
+            return
         trigger = Trigger.from_meta(data)
         self._enqueue_run(trigger)
         self._advance(job, data, trigger)
@@ -107,6 +122,12 @@ class LedgerScheduler(Scheduler):
                 pipe.execute()
             except WatchError:
                 return
+
+    def _report_foreign(self, job_id: str) -> None:
+        if job_id not in self._foreign:
+            self._foreign.add(job_id)
+            log.warning("scheduler %s: job %s in rq-scheduler's set is not an rqledger trigger: left alone",
+                        self.name, job_id)
 
     # --- the lock -----------------------------------------------------------------------------
 

@@ -214,3 +214,15 @@ def test_a_registration_while_redis_is_down_keeps_the_parent_and_the_reconciler_
     back = RqScheduler(redis, down.calendar(), down.clock(), down.registry(), "entrypoints.schedule_jobs.run_schedule")
     assert ScheduleReconciler(down.uow(), back)().restored == [parent.id]
     assert triggers(redis) == [f"schedule-{parent.id}"]
+
+
+def test_another_applications_pickled_job_in_the_set_is_left_alone(ledger, redis, work):
+    from rq_scheduler import Scheduler
+
+    foreign = Scheduler(connection=redis).enqueue_at(now() - timedelta(seconds=5), print, "hello")  # pickled
+    assert redis.hget(foreign.key, "data")  # stored by rq-scheduler's own (pickling) job class
+    parent = register(ledger)
+    loop = scheduler_loop(ledger)
+    loop.run(burst=True, install_signal_handlers=False)
+    assert queued(redis) == [run_job_id(parent.id, parent.next_run_at)]
+    assert triggers(redis) == [foreign.id]  # neither moved nor unpickled

@@ -187,11 +187,20 @@ def test_dev_runs_every_demo_task_on_embedded_services_and_stops_cleanly_on_ctrl
                          env=user_environment(), capture_output=True, text=True, timeout=60)
     assert cli.returncode == 0, cli.stdout + cli.stderr
     assert "100%" in cli.stdout and '"slept": 3' in cli.stdout
+    failing = subprocess.run([*rqledger_command(), "enqueue", "count_words", "--wait"], cwd=tmp_path,
+                             env=user_environment(), capture_output=True, text=True, timeout=60)
+    assert failing.returncode == 1
+    assert "ValueError: give exactly one of 'text' or 'url'" in failing.stdout
 
     with urllib.request.urlopen(dev.url + "/metrics", timeout=10) as response:
         metrics = response.read().decode()
-    assert 'rqledger_tasks{name="count_words",status="failed"} 1.0' in metrics
+    assert 'rqledger_tasks{name="count_words",status="failed"} 2.0' in metrics
     assert 'rqledger_queue_depth{queue="default"} 0.0' in metrics
+
+    purge = subprocess.run([*rqledger_command(), "purge", "--older-than", "0", "--status", "failed"], cwd=tmp_path,
+                           env=user_environment(), capture_output=True, text=True, timeout=60)
+    assert "Deleted 2 tasks and 0 runs" in purge.stdout, purge.stdout + purge.stderr
+    assert dev.api("GET", f"/api/tasks/{ids['count_words_unreachable']}")[0] == 404
 
     # Ctrl-C: everything it started is gone, and it says so
     processes = dev.processes()

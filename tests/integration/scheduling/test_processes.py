@@ -89,20 +89,34 @@ class System:
 
 
 @pytest.fixture
-def system(redis_url, tmp_path):
-    from adapters.sqlalchemy import upgrade
+def system(request, redis_url, tmp_path):
+    """Scheduler and worker processes on a SQLite ledger file, or on PostgreSQL with `indirect` "postgresql"."""
+    from contextlib import ExitStack
 
-    db_url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    upgrade(db_url)
+    from adapters.sqlalchemy import upgrade
+    from tests.services import private_database
+
+    with ExitStack() as stack:
+        if getattr(request, "param", "sqlite") == "postgresql":
+            db_url = stack.enter_context(private_database("postgresql"))
+        else:
+            db_url = f"sqlite:///{tmp_path / 'ledger.db'}"
+        upgrade(db_url)
+        yield from _system(db_url, redis_url, tmp_path)
+
+
+def _system(db_url, redis_url, tmp_path):
     env = base_env(DATABASE_URL=db_url, REDIS_URL=redis_url, RQLEDGER_TASK_MODULES=TASK_MODULES,
                    RQLEDGER_PROGRESS_INTERVAL="0.1")
     procs = Processes(env, tmp_path)
     client = redis_lib.Redis.from_url(redis_url)
+    system = System(env, procs, client, db_url)
     try:
-        yield System(env, procs, client, db_url)
+        yield system
     finally:
         procs.stop_all()
         client.close()
+        system.ledger.database_engine().dispose()
 
 
 def soon(seconds: float = 1) -> datetime:
@@ -178,6 +192,7 @@ def test_cancel_stops_further_runs_and_delete_removes_the_parent_and_its_runs(sy
     assert system.rows("scheduled_task_runs", parent.id) == 0
 
 
+@pytest.mark.parametrize("system", ["sqlite", "postgresql"], indirect=True)
 def test_two_schedulers_at_once_record_each_firing_once(system):
     system.start_scheduler()
     system.start_scheduler()

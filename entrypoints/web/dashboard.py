@@ -21,11 +21,18 @@ from entrypoints.web.context import container
 
 bp = Blueprint("dashboard", __name__)
 
-RECENT = 20
+RECENT = 15
 
 
 def _tasks(*statuses: TaskStatus, limit: int = RECENT) -> list:
     return container().list_tasks()(TaskQuery(statuses=frozenset(statuses), limit=limit)).items
+
+
+def _running_first(tasks: list) -> list:
+    """Running tasks (newest start first) above queued ones (next to run first): the order work happens in."""
+    running = sorted((t for t in tasks if t.status is TaskStatus.RUNNING), key=lambda t: t.id, reverse=True)
+    queued = sorted((t for t in tasks if t.status is TaskStatus.QUEUED), key=lambda t: t.id)
+    return running + queued
 
 
 def _schedules() -> list:
@@ -36,7 +43,7 @@ def _schedules() -> list:
 
 
 SECTIONS = {
-    "active": lambda: {"tasks": _tasks(TaskStatus.RUNNING, TaskStatus.QUEUED, limit=100)},
+    "active": lambda: {"tasks": _running_first(_tasks(TaskStatus.RUNNING, TaskStatus.QUEUED, limit=100))},
     "finished": lambda: {"tasks": _tasks(TaskStatus.FINISHED)},
     "failed": lambda: {"tasks": _tasks(TaskStatus.FAILED, TaskStatus.CANCELED)},
     "schedules": lambda: {"schedules": _schedules()},
@@ -100,7 +107,8 @@ def call(item, width: int = 90) -> str:
 def pretty(value) -> str:
     if isinstance(value, dict) and set(value) == {"result"}:
         value = value["result"]
-    return json.dumps(value, ensure_ascii=False, indent=2)
+    compact = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return compact if len(compact) <= 60 else json.dumps(value, ensure_ascii=False, indent=2)
 
 
 @bp.app_template_filter("last_line")

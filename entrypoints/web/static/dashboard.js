@@ -187,6 +187,7 @@
       if (input.type === "checkbox") input.checked = Boolean(p.default);
       else input.placeholder = "default: " + JSON.stringify(p.default);
     }
+    if (input.type === "checkbox") input.dataset.default = String(Boolean(p.default));
     if (input.type === "checkbox") { wrap.className += " check"; wrap.append(input, label); }
     else wrap.append(label, input);
     return wrap;
@@ -223,7 +224,9 @@
   function readValue(input) {
     const type = input.dataset.type;
     const raw = input.value.trim();
-    if (type === "bool") return input.checked;
+    // An unchanged optional checkbox sends nothing: the function's own default applies.
+    if (type === "bool") return input.dataset.required !== "true" && String(input.checked) === input.dataset.default
+      ? undefined : input.checked;
     if (raw === "") return undefined;
     if (type === "int") {
       if (!/^-?\d+$/.test(raw)) throw new Error(`${input.dataset.param} must be a whole number`);

@@ -1,0 +1,111 @@
+"""The dashboard in real headless Chromium: enqueue through the form, watch the bar move, see it finish."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ready
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from tests.browser.conftest import save_screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.integration]
+
+
+def wait(driver, timeout: float = 15) -> WebDriverWait:
+    return WebDriverWait(driver, timeout, poll_frequency=0.05)
+
+
+def enqueue_through_the_form(driver, task_type: str, **values: str) -> int:
+    wait(driver).until(lambda d: task_type in [o.text for o in Select(d.find_element(By.ID, "task-type")).options])
+    Select(driver.find_element(By.ID, "task-type")).select_by_visible_text(task_type)
+    for name, value in values.items():
+        field = driver.find_element(By.ID, f"param-{name}")
+        field.clear()
+        field.send_keys(value)
+    driver.find_element(By.ID, "enqueue-submit").click()
+    flash = wait(driver).until(lambda d: re.search(r"Task (\d+) \(", d.find_element(By.ID, "flash").text))
+    return int(flash.group(1))
+
+
+def test_a_task_enqueued_through_the_form_moves_and_finishes(browser, service, tmp_path):
+    web = service()
+    browser.get(web.url + "/")
+    wait(browser).until(lambda d: "on" in d.find_element(By.ID, "live").get_attribute("class").split())
+    browser.execute_script("window.__notReloaded = true;")
+
+    task_id = enqueue_through_the_form(browser, "api_steps", steps="8", pause="0.5")
+
+    bar = f'progress[data-progress-for="{task_id}"]'
+    seen: list[int] = []
+    deadline = time.monotonic() + 30
+    shot = None
+    while time.monotonic() < deadline:
+        if browser.find_elements(By.CSS_SELECTOR, f'#section-finished [data-task-row="{task_id}"]'):
+            break
+        values = [int(float(e.get_attribute("value"))) for e in browser.find_elements(By.CSS_SELECTOR, bar)
+                  if e.get_attribute("value") is not None]
+        if values and (not seen or values[0] != seen[-1]):
+            seen.append(values[0])
+            if shot is None and 0 < values[0] < 100:
+                shot = save_screenshot(browser, tmp_path, "dashboard-progress.png")
+        time.sleep(0.05)
+    else:
+        raise AssertionError(f"task {task_id} did not show as finished; progress seen: {seen}")
+
+    moving = [v for v in seen if 0 < v < 100]
+    assert len(moving) >= 2 and moving == sorted(moving), f"the bar did not move step by step: {seen}"
+    assert browser.execute_script("return window.__notReloaded === true;"), "the page was reloaded"
+    row = browser.find_element(By.CSS_SELECTOR, f'#section-finished [data-task-row="{task_id}"]')
+    assert '"steps": 8' in row.text
+    assert not browser.find_elements(By.CSS_SELECTOR, f'#section-active [data-task-row="{task_id}"]')
+    final = save_screenshot(browser, tmp_path, "dashboard.png")
+    assert final.stat().st_size > 10_000 and shot is not None
+
+
+def test_a_refused_form_shows_the_api_s_message(browser, service):
+    web = service()
+    browser.get(web.url + "/")
+    wait(browser).until(lambda d: "api_echo" in [o.text for o in Select(d.find_element(By.ID, "task-type")).options])
+    Select(browser.find_element(By.ID, "task-type")).select_by_visible_text("api_echo")
+    browser.find_element(By.ID, "enqueue-submit").click()
+    error = wait(browser).until(ready.visibility_of_element_located((By.ID, "enqueue-error")))
+    assert "count is required" in error.text
+
+
+def test_failed_tasks_show_their_log_and_can_be_retried(browser, service):
+    web = service()
+    browser.get(web.url + "/")
+    task_id = enqueue_through_the_form(browser, "api_fail", message="disk full")
+    row = wait(browser, 20).until(ready.presence_of_element_located(
+        (By.CSS_SELECTOR, f'#section-failed [data-task-row="{task_id}"]')))
+    assert "disk full" in row.text
+    row.find_element(By.CSS_SELECTOR, '[data-action="retry"]').click()
+    wait(browser).until(lambda d: f"Task {task_id} queued again." in d.find_element(By.ID, "flash").text)
+
+
+def test_with_a_token_the_dashboard_asks_once_then_works(browser, service, tmp_path):
+    web = service(RQLEDGER_API_TOKEN="browser-token")
+    browser.get(web.url + "/")
+    dialog = wait(browser).until(ready.visibility_of_element_located((By.ID, "token-dialog")))
+    assert browser.find_elements(By.CSS_SELECTOR, "[data-task-row]") == []
+
+    browser.find_element(By.ID, "token-input").send_keys("not-it")
+    browser.find_element(By.ID, "token-submit").click()
+    wait(browser).until(lambda d: "refused" in d.find_element(By.ID, "token-error").text)
+
+    browser.find_element(By.ID, "token-input").send_keys("browser-token")
+    browser.find_element(By.ID, "token-submit").click()
+    wait(browser).until(lambda d: not dialog.is_displayed())
+    wait(browser).until(lambda d: "on" in d.find_element(By.ID, "live").get_attribute("class").split())
+    task_id = enqueue_through_the_form(browser, "api_echo", count="3")
+    wait(browser, 20).until(ready.presence_of_element_located(
+        (By.CSS_SELECTOR, f'#section-finished [data-task-row="{task_id}"]')))
+
+    browser.refresh()  # kept for the tab's session: not asked again
+    wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-task-row="{task_id}"]'))
+    assert not browser.find_element(By.ID, "token-dialog").is_displayed()
+    save_screenshot(browser, tmp_path, "dashboard-with-token.png")

@@ -22,7 +22,10 @@ def scheduler(interval: float | None, reconcile_every: float, burst: bool) -> No
     container = build_container()
     if interval is None:
         interval = float(container.config.scheduler_interval() or 1.0)
-    SchedulerProcess(container, interval=interval, reconcile_every=reconcile_every).run(burst=burst)
+    try:
+        SchedulerProcess(container, interval=interval, reconcile_every=reconcile_every).run(burst=burst)
+    except RuntimeError as exc:  # a configuration it cannot work with: one line, not a traceback
+        raise click.ClickException(str(exc)) from exc
 
 
 COMMANDS = [scheduler]

@@ -226,3 +226,16 @@ def test_another_applications_pickled_job_in_the_set_is_left_alone(ledger, redis
     loop.run(burst=True, install_signal_handlers=False)
     assert queued(redis) == [run_job_id(parent.id, parent.next_run_at)]
     assert triggers(redis) == [foreign.id]  # neither moved nor unpickled
+
+
+def test_one_burst_of_the_scheduler_process_restores_lost_triggers_and_fires_what_is_due(ledger, redis, work):
+    from entrypoints.scheduler import SchedulerProcess
+
+    due = register(ledger, "due")
+    later = register(ledger, "later", at=now() + timedelta(hours=1))
+    redis.flushdb()  # Redis lost everything
+    SchedulerProcess(ledger, interval=0.1).run(burst=True, install_signal_handlers=False)
+    assert queued(redis) == [run_job_id(due.id, due.next_run_at)]
+    assert triggers(redis) == [f"schedule-{later.id}"]
+    work()
+    assert ledger.get_schedule()(due.id)[0].status is ScheduleStatus.DEATH

@@ -7,8 +7,9 @@ import os
 import socket
 import sys
 import uuid
+from urllib.parse import urlsplit
 
-from adapters.rq import JobFailures, LedgerWorker, redis_connection
+from adapters.rq import JobFailures, LedgerWorker, queue_errors, redis_connection
 from entrypoints import runtime
 from entrypoints.container import Container, build_container
 
@@ -45,6 +46,9 @@ def run_worker(queues: list[str] | None = None, burst: bool = False, with_schedu
     container = container or build_container()
     runtime.install(container)  # entrypoints.jobs.run_task finds this container in the work-horses
     configure_logging()
+    url = container.config.redis_url()
+    with queue_errors(f"be reached at {_where(url)} (REDIS_URL)"):
+        redis_connection(url).ping()  # a clear one-line error instead of a traceback from deep inside RQ
     worker = build_worker(container, queues)
     return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")
 
@@ -59,3 +63,9 @@ def configure_logging(level: int = logging.INFO) -> None:
         logger.setLevel(level)
         logger.propagate = False
 
+
+
+def _where(url: str) -> str:
+    """host:port/db of a Redis URL, without its password."""
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 6379}{parts.path or ''}"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from entrypoints.command_errors import one_line_errors
+
 
 @click.command("worker")
 @click.option("--queues", "-q", default=None, metavar="a,b",
@@ -11,6 +13,7 @@ import click
 @click.option("--burst", is_flag=True, help="Work until the queues are empty, then exit.")
 @click.option("--without-scheduler", is_flag=True,
               help="Do not run RQ's scheduler (interval retries then wait for another worker that runs it).")
+@one_line_errors
 def worker(queues: str | None, burst: bool, without_scheduler: bool) -> None:
     """Run an RQ worker that records every task in the ledger (SIGTERM: finish the current task, then exit)."""
     from entrypoints.worker import run_worker

@@ -261,3 +261,19 @@ def test_a_cold_shutdown_ends_the_running_task_too(ledger, start_worker):
     assert failed.status is TaskStatus.FAILED
     assert "the worker was shut down (cold) while it ran" in failed.log
     assert job_of(ledger, task.id).get_status() == JobStatus.FAILED
+
+
+def test_a_worker_without_redis_says_so_in_one_line(ledger_env):
+    from tests.integration.rq.processes import ROOT, rqledger_command
+    from tests.services import free_port
+
+    env = {**os.environ, **ledger_env, "REDIS_URL": f"redis://:secret@127.0.0.1:{free_port()}/0",
+           "PYTHONPATH": str(ROOT)}
+    started = time.monotonic()
+
+    done = subprocess.run([*rqledger_command(), "worker", "--burst"], env=env, cwd=ROOT, capture_output=True,
+                          text=True, timeout=30)
+
+    assert done.returncode == 1 and time.monotonic() - started < 10
+    assert done.stderr.startswith("Error: Redis could not be reached at 127.0.0.1:")
+    assert "secret" not in done.stderr and "Traceback" not in done.stderr

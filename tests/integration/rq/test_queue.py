@@ -152,3 +152,14 @@ def test_a_retry_interval_given_to_rq_never_runs_early(now, delay, interval):
 
     assert retry_interval(delay, now) == interval
     assert interval == 0 or int(now + interval) >= now + delay  # RQ drops the fraction of now + interval
+
+
+def test_canceling_a_task_waiting_for_its_retry_withdraws_the_scheduled_job(memory_container):
+    queue = memory_container.queue()
+    task = memory_container.enqueue_task()(TaskRequest("answer"))
+    queue.enqueue(task, delay=30)  # as a retry by policy would be
+
+    memory_container.cancel_task()(task.id)
+
+    assert str(task.id) not in queue.queue("default").scheduled_job_registry.get_job_ids()
+    assert fetch(memory_container, task.id).get_status() == JobStatus.CANCELED

@@ -277,3 +277,23 @@ def test_a_worker_without_redis_says_so_in_one_line(ledger_env):
     assert done.returncode == 1 and time.monotonic() - started < 10
     assert done.stderr.startswith("Error: Redis could not be reached at 127.0.0.1:")
     assert "secret" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_live_progress_is_published_as_events_for_live_views(ledger, start_worker):
+    feed = ledger.event_feed()
+    events = []
+    feed.subscribe(events.append)
+    try:
+        assert feed.connected.wait(5)
+        task = enqueue(ledger, "nap", 1.5)
+        start_worker("--burst")
+        wait_for(status_is(ledger, task.id, TaskStatus.FINISHED), 20, what="the task finishing")
+        wait_for(lambda: any(e.get("status") == "finished" for e in events if e.get("id") == task.id), 5,
+                 what="the finished event")
+    finally:
+        feed.close()
+
+    mine = [e for e in events if e.get("kind") == "task" and e.get("id") == task.id]
+    running = [e["progress"] for e in mine if e["status"] == "running"]
+    assert any(0 < p < 100 for p in running)
+    assert running == sorted(running) and len(running) <= 1.5 / 0.3 + 3  # throttled like the live channel

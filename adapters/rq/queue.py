@@ -114,7 +114,10 @@ class RqTaskQueue:
     def _forget_previous(self, pipe, queue: Queue, task: Task) -> None:
         # A task that runs again (a user retry) reuses its job id. RQ would overwrite the
         # old hash field by field, keeping stale fields; start from a clean job instead
-        # and take the old one out of the failed and canceled lists.
+        # and take the old one out of the failed and canceled lists. A new row (version 0:
+        # no transition yet) never had a job, so a batch of new rows costs nothing extra.
+        if task.version == 0:
+            return
         key = job_id(task)
         pipe.delete(Job.key_for(key))
         pipe.zrem(queue.failed_job_registry.key, key)

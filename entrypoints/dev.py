@@ -64,7 +64,8 @@ class DevServer:
 
     def run(self) -> int:
         """Starts everything, waits for Ctrl-C/SIGTERM (or a child that dies), stops everything. The exit code."""
-        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        # SIGHUP too: a closed terminal must stop the children as cleanly as Ctrl-C
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
         try:
             try:
                 self.start()

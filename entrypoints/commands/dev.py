@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from entrypoints.command_errors import one_line_errors
+
 
 @click.command("dev")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address the dashboard listens on.")
@@ -13,6 +15,7 @@ import click
               help="Enqueue a few demo tasks and a schedule when the ledger is empty.")
 @click.option("--grace", default=10.0, show_default=True, type=click.FloatRange(min=0),
               help="Seconds a worker may take to finish its task on Ctrl-C (a second Ctrl-C skips the wait).")
+@one_line_errors
 def dev(host: str, port: int, workers: int, seed: bool, grace: float) -> None:
     """Run the whole service locally: nothing to install but this package.
 

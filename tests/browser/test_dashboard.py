@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -17,6 +18,27 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.integration]
 
 def wait(driver, timeout: float = 15) -> WebDriverWait:
     return WebDriverWait(driver, timeout, poll_frequency=0.05)
+
+
+def text_of(driver, css: str, timeout: float = 20) -> str:
+    """The text of the element, waiting for it; sections are re-rendered live, so an element may go stale."""
+    def read(d):
+        try:
+            found = d.find_elements(By.CSS_SELECTOR, css)
+            return found[0].text if found else None
+        except StaleElementReferenceException:
+            return None
+    return wait(driver, timeout).until(read)
+
+
+def click(driver, css: str, timeout: float = 10) -> None:
+    def press(d):
+        try:
+            d.find_element(By.CSS_SELECTOR, css).click()
+            return True
+        except StaleElementReferenceException:
+            return False
+    wait(driver, timeout).until(press)
 
 
 def enqueue_through_the_form(driver, task_type: str, **values: str) -> int:
@@ -46,8 +68,9 @@ def test_a_task_enqueued_through_the_form_moves_and_finishes(browser, service, t
     while time.monotonic() < deadline:
         if browser.find_elements(By.CSS_SELECTOR, f'#section-finished [data-task-row="{task_id}"]'):
             break
-        values = [int(float(e.get_attribute("value"))) for e in browser.find_elements(By.CSS_SELECTOR, bar)
-                  if e.get_attribute("value") is not None]
+        # read in one script: a section being swapped in between two calls would leave a stale element
+        values = [int(v) for v in browser.execute_script(
+            "return Array.from(document.querySelectorAll(arguments[0])).map(e => e.value);", bar)]
         if values and (not seen or values[0] != seen[-1]):
             seen.append(values[0])
             if shot is None and 0 < values[0] < 100:
@@ -59,8 +82,7 @@ def test_a_task_enqueued_through_the_form_moves_and_finishes(browser, service, t
     moving = [v for v in seen if 0 < v < 100]
     assert len(moving) >= 2 and moving == sorted(moving), f"the bar did not move step by step: {seen}"
     assert browser.execute_script("return window.__notReloaded === true;"), "the page was reloaded"
-    row = browser.find_element(By.CSS_SELECTOR, f'#section-finished [data-task-row="{task_id}"]')
-    assert '"steps": 8' in row.text
+    assert '"steps": 8' in text_of(browser, f'#section-finished [data-task-row="{task_id}"]')
     assert not browser.find_elements(By.CSS_SELECTOR, f'#section-active [data-task-row="{task_id}"]')
     final = save_screenshot(browser, tmp_path, "dashboard.png")
     assert final.stat().st_size > 10_000 and shot is not None
@@ -80,10 +102,9 @@ def test_failed_tasks_show_their_log_and_can_be_retried(browser, service):
     web = service()
     browser.get(web.url + "/")
     task_id = enqueue_through_the_form(browser, "api_fail", message="disk full")
-    row = wait(browser, 20).until(ready.presence_of_element_located(
-        (By.CSS_SELECTOR, f'#section-failed [data-task-row="{task_id}"]')))
-    assert "disk full" in row.text
-    row.find_element(By.CSS_SELECTOR, '[data-action="retry"]').click()
+    row = f'#section-failed [data-task-row="{task_id}"]'
+    assert "disk full" in text_of(browser, row)
+    click(browser, f'{row} [data-action="retry"]')
     wait(browser).until(lambda d: f"Task {task_id} queued again." in d.find_element(By.ID, "flash").text)
 
 
@@ -102,8 +123,7 @@ def test_with_a_token_the_dashboard_asks_once_then_works(browser, service, tmp_p
     wait(browser).until(lambda d: not dialog.is_displayed())
     wait(browser).until(lambda d: "on" in d.find_element(By.ID, "live").get_attribute("class").split())
     task_id = enqueue_through_the_form(browser, "api_echo", count="3")
-    wait(browser, 20).until(ready.presence_of_element_located(
-        (By.CSS_SELECTOR, f'#section-finished [data-task-row="{task_id}"]')))
+    assert '"count": 3' in text_of(browser, f'#section-finished [data-task-row="{task_id}"]')
 
     browser.refresh()  # kept for the tab's session: not asked again
     wait(browser).until(lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-task-row="{task_id}"]'))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -81,14 +83,18 @@ class ScheduledRuns:
         return run
 
 
-def _retrying(step, attempts: int = 5):
-    """Runs a transaction again when another run of the same schedule updated the parent first."""
+def _retrying(step, attempts: int = 10):
+    """Runs a transaction again when another run of the same schedule updated the parent first.
+
+    The pause between tries grows and is jittered, so workers that collided once do not collide again.
+    """
     for attempt in range(attempts):
         try:
             return step()
         except ConcurrentUpdate:
             if attempt == attempts - 1:
                 raise
+            time.sleep(random.uniform(0, 0.01 * 2 ** min(attempt, 6)))
 
 
 @dataclass

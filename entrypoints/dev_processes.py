@@ -139,16 +139,34 @@ class Child:
             self.output.line(self.name, text)
 
 
+COLD_WAIT = 5.0  # seconds after the second SIGTERM before SIGKILL
+SECOND_SIGNAL_AFTER = 1.1  # RQ ignores a second signal that comes within 1 s of the first
+
+
 def stop_all(children: list[Child], grace: float, say: Callable[[str], None],
              hurry: threading.Event | None = None) -> None:
-    """SIGTERM to every child, up to `grace` seconds (or until `hurry`) for them to exit, then SIGKILL to the rest."""
+    """Stops every child: SIGTERM, up to `grace` s (or until `hurry`); then a second SIGTERM; then SIGKILL.
+
+    For an RQ worker the first SIGTERM is a warm shutdown (its task may finish) and the
+    second a cold one: it kills the work-horse and the ledger records that attempt as
+    failed (or requeued by its retry policy) at once, so no row is left running.
+    """
     started = [p for child in children for p in child.descendants()]  # no new ones once they are told to stop
+    first_signal = time.monotonic()
     for child in children:
         child.terminate()
-    deadline = time.monotonic() + grace
-    for child in children:
-        if not child.wait(deadline, hurry):
-            say(f"{child.name} did not stop in time: killing it")
+    deadline = first_signal + grace
+    late = [child for child in children if not child.wait(deadline, hurry)]
+    if late:
+        say(f"{', '.join(c.name for c in late)} still busy after {time.monotonic() - first_signal:.0f} s: "
+            f"stopping the running tasks")
+        time.sleep(max(0.0, first_signal + SECOND_SIGNAL_AFTER - time.monotonic()))
+        for child in late:
+            child.terminate()
+        cold_deadline = time.monotonic() + COLD_WAIT
+        for child in late:
+            if not child.wait(cold_deadline):
+                say(f"{child.name} did not stop: killing it")
     for child in children:
         # the leader may be gone while something it forked lingers in its group
         if child.group_alive():

@@ -14,6 +14,7 @@ from rq.command import send_stop_job_command
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
+from application.errors import TaskNotQueued
 from application.tasks import TaskRequest
 from domain.errors import DuplicateUniqueTask
 from domain.retry import Retry
@@ -297,3 +298,22 @@ def test_live_progress_is_published_as_events_for_live_views(ledger, start_worke
     running = [e["progress"] for e in mine if e["status"] == "running"]
     assert any(0 < p < 100 for p in running)
     assert running == sorted(running) and len(running) <= 1.5 / 0.3 + 3  # throttled like the live channel
+
+
+def test_an_enqueue_with_redis_on_a_closed_port_fails_the_sql_row_within_two_seconds(ledger, ledger_env):
+    from entrypoints.container import build_container
+    from entrypoints.settings import load_settings
+    from tests.services import free_port
+
+    offline = build_container(load_settings({**ledger_env, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}))
+    started = time.monotonic()
+    try:
+        with pytest.raises(TaskNotQueued, match="could not be queued") as raised:
+            offline.enqueue_task()(TaskRequest("answer"))
+    finally:
+        offline.database_engine().dispose()
+
+    assert time.monotonic() - started < 2
+    failed = row(ledger, raised.value.task.id)  # read back by another container, from the database
+    assert failed.status is TaskStatus.FAILED
+    assert "the queue could not take it: Redis could not enqueue" in failed.log

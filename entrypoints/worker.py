@@ -64,7 +64,6 @@ def configure_logging(level: int = logging.INFO) -> None:
         logger.propagate = False
 
 
-
 def _where(url: str) -> str:
     """host:port/db of a Redis URL, without its password."""
     parts = urlsplit(url)

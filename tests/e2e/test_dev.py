@@ -202,16 +202,25 @@ def test_dev_runs_every_demo_task_on_embedded_services_and_stops_cleanly_on_ctrl
     assert "Deleted 2 tasks and 0 runs" in purge.stdout, purge.stdout + purge.stderr
     assert dev.api("GET", f"/api/tasks/{ids['count_words_unreachable']}")[0] == 404
 
-    # Ctrl-C: everything it started is gone, and it says so
+    # Ctrl-C with a task still running: everything it started is gone, and no row is left running
+    busy = dev.enqueue("example", 60)
+    deadline = time.monotonic() + 30
+    while dev.api("GET", f"/api/tasks/{busy}")[1]["status"] != "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
     processes = dev.processes()
     dev.seen.extend(processes)
-    assert len(processes) >= 6  # dev, redis, web, 2 workers (+ RQ's scheduler), scheduler
+    assert len(processes) >= 7  # dev, redis, web, 2 workers (+ RQ's scheduler, a work-horse), scheduler
     dev.process.send_signal(signal.SIGINT)
     assert dev.process.wait(timeout=30) == 0, dev.output()
     gone, alive = psutil.wait_procs(processes, timeout=10)
     assert alive == [], [p.pid for p in alive]
     assert "embedded Redis stopped" in dev.output()
     assert not (tmp_path / ".rqledger-dev.json").exists()
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "rqledger.db") as ledger:
+        status, log = ledger.execute("SELECT status, log FROM tasks WHERE id = ?", (busy,)).fetchone()
+    assert status == "failed" and "shut down" in log, log
 
 
 def test_dev_refuses_a_port_in_use_in_one_line(tmp_path):

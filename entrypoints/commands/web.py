@@ -19,6 +19,7 @@ def web(host: str, port: int, threads: int) -> None:
     from entrypoints.web import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # imported with the SQL adapter; its setup chatter
     app = create_app()
     try:
         server = create_server(app, host=host, port=port, threads=threads, ident="rqledger",

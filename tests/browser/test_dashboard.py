@@ -17,7 +17,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.integration]
 
 
 def wait(driver, timeout: float = 15) -> WebDriverWait:
-    return WebDriverWait(driver, timeout, poll_frequency=0.05)
+    # sections and the form are re-rendered live: an element found a moment ago may be gone; look again
+    return WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException])
 
 
 def text_of(driver, css: str, timeout: float = 20) -> str:

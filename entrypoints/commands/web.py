@@ -20,7 +20,8 @@ def web(host: str, port: int, threads: int) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # imported with the SQL adapter; its setup chatter
-    app = create_app()
+    # every open dashboard holds a thread for its event stream; a quarter of them stay for API calls
+    app = create_app(RQLEDGER_MAX_STREAMS=max(threads - max(threads // 4, 2), 1))
     try:
         server = create_server(app, host=host, port=port, threads=threads, ident="rqledger",
                                # a browser's event stream sits idle between keep-alives; don't cut it

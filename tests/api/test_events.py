@@ -82,3 +82,17 @@ def test_keep_alive_comments_flow_while_nothing_happens(make_app):
         assert next(chunks) == b": keep-alive\n\n"
     finally:
         response.close()
+
+
+def test_streams_beyond_the_limit_are_503_and_a_closed_one_frees_its_slot(make_app):
+    app = make_app(RQLEDGER_QUEUE_BACKEND="memory")
+    app.config.update(RQLEDGER_MAX_STREAMS=1, RQLEDGER_SSE_KEEPALIVE=0.05)
+    client = app.test_client()
+    first = client.get("/api/events", buffered=False)
+    assert first.status_code == 200
+    refused = client.get("/api/events")
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "10"
+    first.close()
+    again = client.get("/api/events", buffered=False)
+    assert again.status_code == 200
+    again.close()

@@ -317,3 +317,13 @@ def test_an_enqueue_with_redis_on_a_closed_port_fails_the_sql_row_within_two_sec
     failed = row(ledger, raised.value.task.id)  # read back by another container, from the database
     assert failed.status is TaskStatus.FAILED
     assert "the queue could not take it: Redis could not enqueue" in failed.log
+
+
+def test_a_worker_listens_only_on_the_queues_it_is_given(ledger, start_worker):
+    elsewhere = ledger.enqueue_task()(TaskRequest("answer", queue="other"))
+    here = ledger.enqueue_task()(TaskRequest("answer"))
+
+    assert start_worker("--queues", "other", "--burst").wait(60) == 0
+
+    assert row(ledger, elsewhere.id).status is TaskStatus.FINISHED
+    assert row(ledger, here.id).status is TaskStatus.QUEUED

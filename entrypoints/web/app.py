@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from apiflask import APIFlask, HTTPError
 from flask import request
 from werkzeug.routing import BaseConverter
@@ -13,8 +11,6 @@ from entrypoints.web.context import KEY
 from entrypoints.web.errors import install_error_handlers
 from entrypoints.web.openapi import MAX_ID, complete_spec
 from entrypoints.web.records import ErrorOut
-
-log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024
 
@@ -51,7 +47,6 @@ def create_app(container=None, **config) -> APIFlask:
         HTTP_ERROR_SCHEMA=ErrorOut,
         VALIDATION_ERROR_SCHEMA=ErrorOut,
         SYNC_LOCAL_SPEC=False,
-        JSON_SORT_KEYS=False,
         RQLEDGER_SSE_KEEPALIVE=15.0,
         INFO={"description": "Background tasks on RQ with a durable SQL ledger of every task and scheduled run."},
     )

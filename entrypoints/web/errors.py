@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 
 from apiflask import APIFlask, HTTPError
+from flask import request
 
+from adapters.sqlalchemy.errors import WriteRefused
 from application.errors import (AdapterError, QueueUnavailable, ScheduleNotRegistered, StorageUnavailable,
                                 TaskNotQueued)
 from domain.errors import (ConcurrentUpdate, DomainError, DuplicateRun, DuplicateUniqueTask, IllegalTransition,
@@ -36,6 +38,7 @@ DOMAIN_ERRORS: list[tuple[type[Exception], int, str]] = [
     (TaskNotFound, 404, "task_not_found"),
     (ScheduleNotFound, 404, "schedule_not_found"),
     (RunNotFound, 404, "run_not_found"),
+    (WriteRefused, 409, "write_refused"),  # a constraint lost a race with another writer
     (StorageUnavailable, 503, "storage_unavailable"),
     (QueueUnavailable, 503, "queue_unavailable"),
     (AdapterError, 503, "service_unavailable"),
@@ -136,8 +139,6 @@ def install_error_handlers(app: APIFlask) -> None:
 
 
 def _request_line() -> str:
-    from flask import request
-
     return f"{request.method} {request.path}"
 
 

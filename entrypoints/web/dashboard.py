@@ -66,7 +66,7 @@ def page():
 def section(name: str):
     if name not in SECTIONS:
         abort(404)
-    return render_template(f"sections/{name}.html", **SECTIONS[name]())
+    return render_template(f"section_{name}.html", **SECTIONS[name]())
 
 
 @bp.app_template_filter("when")

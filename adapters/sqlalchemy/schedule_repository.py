@@ -147,6 +147,13 @@ class SqlAlchemyScheduleRepository:
             self._uow.transaction().run_statuses.setdefault(row.id, row.status)
         return Page(items, items[-1].id if len(rows) > limit and items else None)
 
+    def delete_run(self, run_id: int) -> None:
+        """Deletes one run (retention); the parent, and the last run it keeps, stay."""
+        result = self._uow.execute(runs.delete().where(runs.c.id == run_id))
+        if result.rowcount != 1:
+            raise RunNotFound(run_id)
+        self._uow.transaction().run_statuses.pop(run_id, None)
+
     def _entity(self, row) -> ScheduledTask:
         self._uow.transaction().schedule_versions.setdefault(row.id, row.version)
         return schedule_from_row(row)

@@ -197,3 +197,40 @@ def test_runs_are_listed_newest_first_per_schedule_with_a_cursor(new_uow):
         rest = uow.schedules.list_runs(schedule_id, limit=3, before_id=first.next_cursor)
     assert [r.id for r in first.items] == ids[::-1][:3] and first.next_cursor == ids[2]
     assert [r.id for r in rest.items] == ids[::-1][3:] and rest.next_cursor is None
+
+
+def test_deleting_a_run_keeps_the_parent_its_last_run_and_the_other_runs(new_uow):
+    schedule_id = add_schedule(new_uow).id
+    uow = new_uow()
+    with uow:
+        doomed = uow.schedules.add_run(ScheduledTaskInstance(schedule_id, NOW, NOW))
+        kept = uow.schedules.add_run(ScheduledTaskInstance(schedule_id, later(60), later(60)))
+        schedule = uow.schedules.get(schedule_id)
+        schedule.last_run = LastRun(RunStatus.FINISHED, NOW, later(1))
+        uow.schedules.save(schedule)
+        uow.commit()
+    with uow:
+        uow.schedules.delete_run(doomed.id)
+        uow.commit()
+    with uow:
+        with pytest.raises(RunNotFound, match=f"run {doomed.id} does not exist"):
+            uow.schedules.get_run(doomed.id)
+        assert [r.id for r in uow.schedules.list_runs(schedule_id).items] == [kept.id]
+        assert uow.schedules.get(schedule_id).last_run == LastRun(RunStatus.FINISHED, NOW, later(1))
+
+
+def test_a_deleted_run_is_gone_only_on_commit(new_uow):
+    schedule_id = add_schedule(new_uow).id
+    uow = new_uow()
+    with uow:
+        run = uow.schedules.add_run(ScheduledTaskInstance(schedule_id, NOW, NOW))
+        uow.commit()
+    with uow:
+        uow.schedules.delete_run(run.id)
+    with uow:
+        assert uow.schedules.get_run(run.id).id == run.id
+
+
+def test_deleting_a_missing_run_is_named(uow):
+    with uow, pytest.raises(RunNotFound, match="run 999999 does not exist"):
+        uow.schedules.delete_run(999999)

@@ -35,9 +35,13 @@ class JobState(str, Enum):
 
 @dataclass(frozen=True)
 class JobReport:
+    """A job's state; for a finished one its result, and the attempt it belongs to when the job says so
+    (an attempt whose worker could not write its outcome); for a failed one RQ's error."""
+
     state: JobState
     result: object = None
     error: str | None = None
+    attempt: int | None = None
 
 
 class JobInspector(Protocol):
@@ -113,6 +117,8 @@ class Reconcile:
 
     def _running(self, task: Task, job: JobReport, workers: set[str], cutoff, report: ReconcileReport) -> None:
         attempt = task.attempts
+        if job.state is JobState.FINISHED and job.attempt not in (None, attempt):
+            job = JobReport(JobState.STARTED)  # an outcome of another attempt: this one is its worker's
         if job.state is JobState.FINISHED:
             if self.execution.finish(task.id, attempt, job.result):
                 self._note(task.id, "the reconciler took the queue's outcome: finished")

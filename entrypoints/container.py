@@ -31,6 +31,11 @@ def _limits(default_timeout=180, max_timeout=24 * 3600, max_retries=10, queues=(
                   queues=frozenset(queues))
 
 
+def _seconds(value, default: float) -> float:
+    """A duration setting, or its default when the settings leave it out."""
+    return default if value is None else float(value)
+
+
 class Container(containers.DeclarativeContainer):
     """Build with `Container()`, then `container.config.from_dict(load_settings())`."""
 
@@ -115,10 +120,11 @@ class Container(containers.DeclarativeContainer):
     job_inspector = providers.Selector(
         config.queue_backend,
         memory=providers.Singleton(InMemoryJobInspector, queue=queue),
-        rq=providers.Singleton(RqJobInspector, connection=rq_connection),
+        rq=providers.Singleton(RqJobInspector, connection=rq_connection, worker_ttl=providers.Callable(_seconds, config.worker_ttl, 30.0)),
     )
     reconcile_tasks = providers.Factory(Reconcile, uow=uow, queue=queue, inspector=job_inspector,
-                                        execution=execution, clock=clock, events=events)
+                                        execution=execution, clock=clock, events=events,
+                                        grace=providers.Callable(_seconds, config.reconcile_grace, 10.0))
     run_task = providers.Factory(RunTask, execution=execution, registry=registry, queue=queue, clock=clock,
                                  progress_interval=config.progress_interval.as_float())
 

@@ -25,4 +25,9 @@ def ledger_job(container) -> LedgerJob:
         clock=container.clock(),
         events=container.events(),
         progress_interval=container.config.progress_interval() or 2.0,
+        outcome_patience=_setting(container.config.outcome_patience(), 30.0),
     )
+
+
+def _setting(value, default: float) -> float:
+    return default if value is None else float(value)

@@ -6,8 +6,9 @@ unique per (schedule, scheduled time) at the database, so nothing runs twice.
 
 Maintenance (at start, then every `reconcile_every` seconds, by one process at a
 time under a Redis lock): the schedules' triggers are reconciled with the ledger,
-and runs left running by a dead worker are ended. More repairs (e.g. the task
-reconciler) join by being added to `maintenance`.
+runs left running by a dead worker are ended, and the task reconciler
+(application.reconcile) converges the tasks' rows with their RQ jobs. More
+repairs join by being added to `maintenance`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Callable
 
 from adapters.scheduler import LedgerScheduler, RedisLock, RqScheduler, ScheduleReconciler, StuckRuns
 from application.errors import AdapterError
+from application.reconcile import ReconcileReport
 from entrypoints.container import Container
 
 log = logging.getLogger("rqledger.scheduler")
@@ -32,7 +34,7 @@ class SchedulerProcess:
 
     container: Container
     interval: float = 1.0  # seconds between passes: how late a firing may be
-    reconcile_every: float = 60.0  # seconds between maintenance rounds after the one at start
+    reconcile_every: float = 15.0  # seconds between maintenance rounds after the one at start
     name: str | None = None
     maintenance: list[Callable[[], object]] = field(default_factory=list)
     loop: LedgerScheduler | None = field(default=None, init=False)
@@ -47,7 +49,9 @@ class SchedulerProcess:
         uow = self.container.uow()
         self.maintenance = [
             ScheduleReconciler(uow, scheduler),
-            StuckRuns(uow, self.container.scheduled_runs(), scheduler.connection, self.container.clock()),
+            StuckRuns(uow, self.container.scheduled_runs(), scheduler.connection, self.container.clock(),
+                      worker_ttl=self.container.config.worker_ttl() or 30.0),
+            ReconcileTasks(self.container.reconcile_tasks()),
             *self.maintenance,
         ]
         self.loop = LedgerScheduler(scheduler.connection, calendar=self.container.calendar(),
@@ -66,6 +70,29 @@ class SchedulerProcess:
     def stop(self) -> None:
         if self.loop is not None:
             self.loop.stop()
+
+
+@dataclass
+class ReconcileTasks:
+    """One pass of the task reconciler, with a log line for each kind of repair it made."""
+
+    reconcile: Callable[[], ReconcileReport]
+
+    def __call__(self) -> ReconcileReport:
+        report = self.reconcile()
+        for what, ids in (("re-enqueued", report.requeued), ("ended", report.ended),
+                          ("retried", report.retried)):
+            if ids:
+                log.warning("reconciler: %s %d task(s): %s", what, len(ids), _ids(ids))
+        if report.orphan_jobs:
+            log.warning("reconciler: %d RQ job(s) of ours without an active row: %s", len(report.orphan_jobs),
+                        _ids(report.orphan_jobs))
+        return report
+
+
+def _ids(ids: list, shown: int = 20) -> str:
+    text = ", ".join(str(i) for i in ids[:shown])
+    return text + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
 
     def _maintain_when_due(self) -> None:
         if time.monotonic() - self._last_round >= self.reconcile_every:

@@ -34,6 +34,15 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "progress_interval": float(env.get("RQLEDGER_PROGRESS_INTERVAL", "2")),
         # seconds between `rqledger scheduler` passes: how late a firing may be
         "scheduler_interval": float(env.get("RQLEDGER_SCHEDULER_INTERVAL", "1")),
+        # seconds without a heartbeat after which a worker counts as dead (its running tasks are then ended
+        # or retried by the reconciler); workers heartbeat four times per period
+        "worker_ttl": float(env.get("RQLEDGER_WORKER_TTL", "30")),
+        # seconds between the scheduler's maintenance rounds (task reconciler, triggers, stuck runs)
+        "reconcile_every": float(env.get("RQLEDGER_RECONCILE_EVERY", "15")),
+        # seconds a queued row may go without a job before the reconciler re-enqueues it (an enqueue in flight)
+        "reconcile_grace": float(env.get("RQLEDGER_RECONCILE_GRACE", "10")),
+        # seconds a worker keeps retrying a task's outcome while the database is unreachable
+        "outcome_patience": float(env.get("RQLEDGER_OUTCOME_PATIENCE", "30")),
         # SMTP for send_mail; without MAIL_SERVER, RQLEDGER_MAIL_OUTBOX names a folder of .eml files (dev sets it)
         "mail": {
             "server": env.get("MAIL_SERVER") or None,

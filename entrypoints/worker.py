@@ -6,14 +6,21 @@ import logging
 import os
 import socket
 import sys
+import time
 import uuid
 from urllib.parse import urlsplit
 
+from rq.exceptions import StopRequested
+
 from adapters.rq import JobFailures, LedgerWorker, queue_errors, redis_connection
+from adapters.rq.liveness import rq_worker_options
+from adapters.scheduler import RunFailures
 from entrypoints import runtime
 from entrypoints.container import Container, build_container
 
 LOG_FORMAT = "%(asctime)s %(message)s"
+
+log = logging.getLogger("rqledger.worker")
 
 
 def worker_name() -> str:
@@ -29,6 +36,9 @@ def build_worker(container: Container, queues: list[str] | None = None, worker_c
     tasks' (JobFailures), e.g. to end a schedule's run whose work-horse was killed.
     """
     queue_names = queues or container.config.queues() or ["default"]
+    # heartbeats often enough that a dead worker is told from a live one within RQLEDGER_WORKER_TTL
+    for key, value in rq_worker_options(container.config.worker_ttl() or 30.0).items():
+        options.setdefault(key, value)
     return worker_class(
         queue_names,
         name=options.pop("name", None) or worker_name(),
@@ -49,8 +59,37 @@ def run_worker(queues: list[str] | None = None, burst: bool = False, with_schedu
     url = container.config.redis_url()
     with queue_errors(f"be reached at {_where(url)} (REDIS_URL)"):
         redis_connection(url).ping()  # a clear one-line error instead of a traceback from deep inside RQ
-    worker = build_worker(container, queues)
-    return worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")
+    # a killed work-horse of a schedule's firing ends its run at once (not at the scheduler's next round)
+    runs = RunFailures(uow=container.uow(), runs=container.scheduled_runs())
+    pause = 1.0
+    while True:
+        worker = build_worker(container, queues, failure_handlers=(runs,))
+        try:
+            worked = worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")
+        except (StopRequested, SystemExit):
+            raise
+        except Exception:  # e.g. Redis vanished while the worker said goodbye
+            log.exception("worker %s: its loop failed", worker.name)
+            worked = False
+        if burst or worker.stop_signaled:
+            return worked
+        # RQ quits its loop on errors it does not expect (logged above by RQ): start a fresh worker
+        try:
+            _wait_for_horse(worker)
+            log.warning("worker %s quit without being asked to; a new worker starts in %g s", worker.name, pause)
+            time.sleep(pause)
+        except StopRequested:
+            return worked
+        pause = min(pause * 2, 30.0)
+
+
+def _wait_for_horse(worker) -> None:
+    """A work-horse left running by a loop that quit finishes its task (and its outcome) first."""
+    if worker.horse_pid:
+        try:
+            os.waitpid(worker.horse_pid, 0)
+        except ChildProcessError:
+            pass
 
 
 def configure_logging(level: int = logging.INFO) -> None:

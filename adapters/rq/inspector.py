@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from rq import Queue, Worker
+from rq import Queue
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from adapters.rq.connection import queue_errors
-from adapters.rq.job import NOT_STARTED
+from adapters.rq.job import NOT_STARTED, SUPERSEDED, UNRECORDED
+from adapters.rq.liveness import live_worker_names
 from application.reconcile import JobReport, JobState
 
 _STATES = {
@@ -25,11 +26,15 @@ _STATES = {
 
 
 class RqJobInspector:
-    """Reads job hashes in one pipeline, the live workers from RQ's worker registry. Raises QueueUnavailable."""
+    """Reads job hashes in one pipeline, the live workers from RQ's worker registry. Raises QueueUnavailable.
 
-    def __init__(self, connection, serializer=JSONSerializer):
+    A worker is live when its last heartbeat is at most `worker_ttl` seconds old (adapters.rq.liveness).
+    """
+
+    def __init__(self, connection, serializer=JSONSerializer, worker_ttl: float = 30.0):
         self.connection = connection
         self.serializer = serializer
+        self.worker_ttl = worker_ttl
 
     def inspect(self, task_ids: Iterable[int]) -> dict[int, JobReport]:
         ids = list(dict.fromkeys(task_ids))
@@ -43,7 +48,7 @@ class RqJobInspector:
 
     def live_workers(self) -> set[str]:
         with queue_errors("list the workers"):
-            return {worker.name for worker in Worker.all(connection=self.connection)}
+            return live_worker_names(self.connection, self.worker_ttl)
 
     def foreign_jobs(self, known_ids: set[int]) -> list[str]:
         """Numeric jobs that are waiting, scheduled or running without an active row: they would run
@@ -63,9 +68,13 @@ class RqJobInspector:
         state = _STATES.get(job.get_status(refresh=False), JobState.MISSING)
         if state is JobState.FINISHED:
             result = job.return_value(refresh=True)
-            if isinstance(result, dict) and NOT_STARTED in result:
-                # a duplicate delivery that ran nothing: the row's attempt belongs to its worker (alive or not)
+            if isinstance(result, dict) and (NOT_STARTED in result or SUPERSEDED in result):
+                # a duplicate delivery that ran nothing, or a late attempt the ledger refused: the row's
+                # attempt belongs to its worker (alive or not)
                 return JobReport(JobState.STARTED)
+            if isinstance(result, dict) and isinstance(result.get(UNRECORDED), dict):
+                unrecorded = result[UNRECORDED]
+                return JobReport(state, result=unrecorded.get("result"), attempt=unrecorded.get("attempt"))
             return JobReport(state, result=result)
         if state is JobState.FAILED:
             latest = job.latest_result()

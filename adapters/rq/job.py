@@ -8,22 +8,30 @@ told the outcome so that its own view agrees:
   RQ reschedules this very job (a worker's scheduler runs it after the interval);
 - failed for good: the job raises TaskFailed (RQ: failed, in its FailedJobRegistry);
 - refused to start (canceled, already running or ended): the job returns {NOT_STARTED: reason}, runs nothing;
-- the ledger unreachable before the attempt began: RQ is asked to deliver the job again in a few seconds.
+- the ledger unreachable before the attempt began: RQ is asked to deliver the job again in a few seconds;
+- the outcome refused by the ledger (the row moved on: canceled, or this is a late, orphaned
+  attempt): the job returns {SUPERSEDED: reason};
+- the ledger unreachable when the outcome is written: the write is tried again with backoff
+  for `outcome_patience` seconds (RQLEDGER_OUTCOME_PATIENCE); if it never lands, a value is
+  returned as {UNRECORDED: {"attempt": n, "result": value}} (RQ: finished) and a failure is
+  raised as OutcomeNotRecorded carrying the task's error (RQ: failed), so the reconciler
+  can take the outcome of that very attempt from RQ.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rq import Retry
 from rq.timeouts import JobTimeoutException
 
 from adapters.rq.progress import LIVE_INTERVAL, PROGRESS_KEY, LiveProgress
 from application.events import task_event
-from application.execution import Outcome, TaskExecution, ThrottledProgress, describe_exception
+from application.execution import Outcome, TaskExecution, ThrottledProgress, describe_exception, ensure_json
 from application.ports import Clock, EventPublisher
 from application.progress import reporting_to
 from application.registry import TaskRegistry
@@ -37,6 +45,12 @@ ATTEMPT_KEY = "attempt"  # job.meta[ATTEMPT_KEY]: the ledger attempt this job is
 # The RQ result of a delivery that ran nothing (a duplicate, a canceled row): {NOT_STARTED: reason}.
 # The reconciler must not take it for the outcome of the row's attempt (see RqJobInspector).
 NOT_STARTED = "rqledger_not_started"
+# The RQ result of a delivery whose outcome the ledger refused (the row had moved on): {SUPERSEDED: reason}.
+# It is no outcome of the row's current attempt either.
+SUPERSEDED = "rqledger_superseded"
+# The RQ result of an attempt that finished while the ledger stayed unreachable:
+# {UNRECORDED: {"attempt": n, "result": value}}; the reconciler finishes attempt n with it.
+UNRECORDED = "rqledger_unrecorded"
 # A job whose attempt could not begin (ledger unreachable, work-horse lost) is delivered again after this.
 REDELIVERY_DELAY = 5
 
@@ -47,6 +61,23 @@ class TaskFailed(Exception):
     def __init__(self, task_id: int, summary: str):
         self.task_id = task_id
         super().__init__(f"task {task_id} failed: {summary}")
+
+
+class OutcomeNotRecorded(Exception):
+    """Raised out of a job whose task failed while the ledger stayed unreachable: RQ's failed result
+    then carries the task's error, for the reconciler to record on that attempt."""
+
+    def __init__(self, task_id: int, attempt: int, error: str):
+        self.task_id = task_id
+        self.attempt = attempt
+        super().__init__(f"task {task_id} attempt {attempt} failed, and the ledger could not be told: {error}")
+
+
+@dataclass(frozen=True)
+class _Unrecorded:
+    """A finished attempt whose result the ledger could not take."""
+
+    value: object
 
 
 def timeout_message(seconds) -> str:
@@ -82,6 +113,8 @@ class LedgerJob:
     events: EventPublisher
     progress_interval: float = 2.0
     live_interval: float = LIVE_INTERVAL
+    outcome_patience: float = 30.0  # seconds an outcome write is retried while the ledger is unreachable
+    _began: float = field(default=0.0, init=False, repr=False)  # monotonic start of the attempt
 
     def __call__(self, job, task_id: int, name: str):
         try:
@@ -100,7 +133,7 @@ class LedgerJob:
             log.info("task %s %s: not started (the ledger row is no longer queued)", task_id, name)
             return {NOT_STARTED: "the ledger row was no longer queued"}
         attempt = task.attempts
-        began = time.monotonic()
+        began = self._began = time.monotonic()
         self._remember_attempt(job, attempt)
         log.info("task %s %s attempt %s started", task.id, task.name, attempt)
         outcome, cause = self._run(job, task, name)
@@ -110,11 +143,11 @@ class LedgerJob:
         attempt = task.attempts
         if name != task.name:
             error = f"the job names task type {name!r} but task {task.id} is {task.name!r}: nothing was run"
-            return self.execution.fail(task.id, attempt, error, retry=False), None
+            return self._failed(job, task, error, None, retry=False), None
         try:
             task_type = self.registry.get(task.name)
         except UnknownTaskType as exc:  # the worker does not know it: never guess, fail without running
-            return self.execution.fail(task.id, attempt, str(exc), retry=False), None
+            return self._failed(job, task, str(exc), None, retry=False), None
         live = None
         if job is not None:
             live = LiveProgress(job, self.live_interval, on_write=lambda p: self._publish_progress(task, p))
@@ -126,20 +159,60 @@ class LedgerJob:
         except JobTimeoutException as exc:
             seconds = getattr(job, "timeout", None) or task.timeout
             error = f"{timeout_message(seconds)}\n{describe_exception(exc)}"
-            return self.execution.fail(task.id, attempt, error), exc
+            return self._failed(job, task, error, exc), exc
         except Exception as exc:  # the task's own failure: the ledger records it and applies the policy
-            return self.execution.fail(task.id, attempt, describe_exception(exc)), exc
+            return self._failed(job, task, describe_exception(exc), exc), exc
         finally:
             if live is not None:
                 live.close()
             self._remember_counts(job, progress.reports, ledger.writes)
-        return self.execution.finish(task.id, attempt, value), None
+        return self._finished(job, task, value), None
 
-    def _answer(self, job, task: Task, attempt: int, outcome: Outcome | None, cause, seconds: float):
+    def _finished(self, job, task: Task, value) -> Outcome | _Unrecorded | None:
+        try:
+            return self._patiently(job, lambda: self.execution.finish(task.id, task.attempts, value))
+        except StorageUnavailable as exc:
+            try:
+                ensure_json(value)
+            except (TypeError, ValueError) as bad:  # RQ could not keep it either
+                raise OutcomeNotRecorded(task.id, task.attempts, f"the result cannot be stored as JSON: {bad}") from exc
+            log.error("task %s %s attempt %s finished, but the ledger stayed unreachable (%s): the result is "
+                      "left in RQ for the reconciler", task.id, task.name, task.attempts, exc)
+            return _Unrecorded(value)
+
+    def _failed(self, job, task: Task, error: str, cause, retry: bool = True) -> Outcome | None:
+        try:
+            return self._patiently(job, lambda: self.execution.fail(task.id, task.attempts, error, retry=retry))
+        except StorageUnavailable as exc:
+            log.error("task %s %s attempt %s failed, and the ledger stayed unreachable (%s): the error is left in "
+                      "RQ for the reconciler", task.id, task.name, task.attempts, exc)
+            raise OutcomeNotRecorded(task.id, task.attempts, error) from cause
+
+    def _patiently(self, job, write):
+        """Runs `write`, again with growing, jittered pauses while the ledger is unreachable, for up to
+        `outcome_patience` seconds, and never past the job's own timeout (RQ would kill the horse)."""
+        deadline = time.monotonic() + self.outcome_patience
+        timeout = getattr(job, "timeout", None)
+        if timeout and timeout > 0:
+            deadline = min(deadline, (self._began or time.monotonic()) + timeout - 1)
+        pause = 0.2
+        while True:
+            try:
+                return write()
+            except StorageUnavailable as exc:
+                if time.monotonic() + pause > deadline:
+                    raise
+                log.warning("the ledger is unreachable (%s); writing the outcome again in %.1f s", exc, pause)
+                time.sleep(pause * random.uniform(0.8, 1.2))
+                pause = min(pause * 2, 3.0)
+
+    def _answer(self, job, task: Task, attempt: int, outcome, cause, seconds: float):
         where = f"task {task.id} {task.name} attempt {attempt}"
         if outcome is None:
             log.info("%s ended elsewhere (canceled or superseded) after %.2f s", where, seconds)
-            return None
+            return {SUPERSEDED: "the ledger row had moved on: its outcome was refused"}
+        if isinstance(outcome, _Unrecorded):
+            return {UNRECORDED: {"attempt": attempt, "result": outcome.value}}
         ended = outcome.task
         if ended.status is TaskStatus.FINISHED:
             log.info("%s finished in %.2f s", where, seconds)

@@ -12,6 +12,7 @@ from rq.serializers import JSONSerializer
 from rq.utils import now
 
 from adapters.rq.job import timeout_message
+from adapters.rq.outages import RidesOutRedisOutages
 
 
 class FailureHandler(Protocol):
@@ -19,8 +20,8 @@ class FailureHandler(Protocol):
         """Records a failure RQ saw outside the job's own code; may set job.retries_left/retry_intervals."""
 
 
-class LedgerHooks:
-    """The additions to an RQ worker class:
+class LedgerHooks(RidesOutRedisOutages):
+    """The additions to an RQ worker class (besides riding out Redis outages, see adapters.rq.outages):
 
     - `handle_job_failure` (called in the work-horse for exceptions, in the parent
       worker for a killed horse or a stop command) first tells each of

@@ -13,12 +13,12 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from rq import Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
 from adapters.rq import queue_errors
+from adapters.rq.liveness import live_worker_names
 from adapters.scheduler.trigger import run_job_id
 from application.ports import Clock, ScheduleQuery, UnitOfWork
 from application.runs import ScheduledRuns
@@ -38,6 +38,7 @@ class StuckRuns:
     grace: float = 5.0  # seconds a run may be running before it is looked at (writes in flight)
     recent: int = 20  # runs looked at per schedule, newest first
     batch: int = 500
+    worker_ttl: float = 30.0  # seconds after its last heartbeat at which a worker counts as gone
 
     def __call__(self) -> list[int]:
         """Fails the stuck runs; their ids."""
@@ -47,7 +48,7 @@ class StuckRuns:
             return []
         ended = []
         with queue_errors("inspect the jobs of running runs"):
-            live = {worker.name for worker in Worker.all(connection=self.connection)}
+            live = live_worker_names(self.connection, self.worker_ttl)
             for run in running:
                 reason = self._reason(run, live)
                 if reason and self.runs.fail(run.id, f"the scheduler's reconciler ended the run: {reason}"):

@@ -10,10 +10,11 @@ import click
 @click.command("scheduler")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=None,
               help="Seconds between passes (how late a firing may be); default RQLEDGER_SCHEDULER_INTERVAL or 1.")
-@click.option("--reconcile-every", type=click.FloatRange(min=1), default=60.0, show_default=True,
-              help="Seconds between reconciliations of triggers with the ledger (one always runs at start).")
+@click.option("--reconcile-every", type=click.FloatRange(min=0.5), default=None,
+              help="Seconds between maintenance rounds: the task reconciler, triggers, stuck runs (one always "
+                   "runs at start); default RQLEDGER_RECONCILE_EVERY or 15.")
 @click.option("--burst", is_flag=True, help="Reconcile, run one pass and exit.")
-def scheduler(interval: float | None, reconcile_every: float, burst: bool) -> None:
+def scheduler(interval: float | None, reconcile_every: float | None, burst: bool) -> None:
     """Fires scheduled and cron tasks; SIGTERM stops it after the current pass."""
     from entrypoints.container import build_container
     from entrypoints.scheduler import SchedulerProcess
@@ -22,6 +23,8 @@ def scheduler(interval: float | None, reconcile_every: float, burst: bool) -> No
     container = build_container()
     if interval is None:
         interval = float(container.config.scheduler_interval() or 1.0)
+    if reconcile_every is None:
+        reconcile_every = float(container.config.reconcile_every() or 15.0)
     try:
         SchedulerProcess(container, interval=interval, reconcile_every=reconcile_every).run(burst=burst)
     except RuntimeError as exc:  # a configuration it cannot work with: one line, not a traceback

@@ -120,6 +120,9 @@ class LedgerJob:
         try:
             task = self.execution.start(task_id, getattr(job, "worker_name", None))
         except TaskNotFound:
+            if not isinstance(name, str) or name not in self.registry:  # forged: RQ records it as failed
+                raise TaskFailed(task_id, f"refused, nothing was run: task type {name!r} is not registered "
+                                          f"here and the ledger has no such task") from None
             log.info("task %s %s: not started (no such row in the ledger)", task_id, name)
             return {NOT_STARTED: "no such task in the ledger"}
         except StorageUnavailable as exc:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
-from typing import Protocol, Sequence
+from typing import Collection, Protocol, Sequence
 
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 from rq.utils import now
 
+from adapters.rq.admission import ENTRY_FUNCTIONS, GuardedJob, refusal
 from adapters.rq.job import timeout_message
 from adapters.rq.outages import RidesOutRedisOutages
 
@@ -27,15 +28,35 @@ class LedgerHooks(RidesOutRedisOutages):
       worker for a killed horse or a stop command) first tells each of
       `failure_handlers` (e.g. JobFailures, which ends the row's attempt and aligns
       RQ's retry with the ledger's decision), then lets RQ do its part.
+    - `execute_job` runs only rqledger's own jobs (`entry_functions`, JSON, nothing
+      foreign attached: see adapters.rq.admission); any other job is failed in RQ,
+      logged, and never run, and the worker carries on.
 
     (Database connections inherited by a work-horse are dropped by the SQL adapter itself.)
     """
 
-    def __init__(self, *args, failure_handlers: Sequence[FailureHandler] = (), **kwargs):
+    def __init__(self, *args, failure_handlers: Sequence[FailureHandler] = (),
+                 entry_functions: Collection[str] = ENTRY_FUNCTIONS, **kwargs):
         kwargs.setdefault("serializer", JSONSerializer)
+        kwargs.setdefault("job_class", GuardedJob)
         super().__init__(*args, **kwargs)
         self.failure_handlers = list(failure_handlers)
+        self.entry_functions = frozenset(entry_functions)
         self._horse_death: str | None = None
+
+    def execute_job(self, job, queue):
+        reason = refusal(job, self.entry_functions)
+        if reason is None:
+            return super().execute_job(job, queue)
+        self._refuse(job, queue, reason)
+
+    def _refuse(self, job, queue, reason: str) -> None:
+        """Fails a job that is not ours in RQ (failed registry, result), without running or unpickling it."""
+        self.log.error("Worker %s: job %s refused, not run: %s", self.name, job.id, reason)
+        job.retries_left = 0  # a forged job may ask for retries: it gets none
+        queue.intermediate_queue.remove(job.id)  # taken off the queue for good (RQ does it when a job starts)
+        # RQ's own failure handling only: the ledger's handlers must not act on a job that is not ours
+        super(LedgerHooks, self).handle_job_failure(job, queue, exc_string=f"Refused, not run: {reason}")
 
     def main_work_horse(self, job, queue):
         _set_parent_death_signal(0)  # a work-horse outlives a killed worker: it still records its own outcome

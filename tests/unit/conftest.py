@@ -1,6 +1,7 @@
 """Every use case wired on the memory adapters and a clock that only moves when told."""
 
 from dataclasses import dataclass
+from typing import Callable
 
 import pytest
 
@@ -40,6 +41,8 @@ class Service:
     list_runs: ListRuns
     runs: ScheduledRuns
     run_schedule: RunSchedule
+
+    new_uow: Callable[[], object] = None  # another unit of work on the same storage (for races)
 
     def fire_due(self) -> int:
         return self.scheduler.fire_due(self.run_schedule)
@@ -81,4 +84,5 @@ def service(registry) -> Service:
         list_runs=ListRuns(uow),
         runs=runs,
         run_schedule=RunSchedule(runs, registry, clock),
+        new_uow=lambda: InMemoryUnitOfWork(store),
     )

@@ -185,7 +185,6 @@ def test_runs_are_listed_newest_first_in_pages(service, tasks):
 
 def test_two_firings_starting_at_once_both_count_on_the_parent(service, tasks):
     from adapters.cron import CroniterCalendar
-    from adapters.memory import InMemoryUnitOfWork
     from application.runs import ScheduledRuns
 
     schedule, _ = service.register_schedule(ScheduleRequest("report", ["cron"], cron="* * * * *"))
@@ -203,7 +202,7 @@ def test_two_firings_starting_at_once_both_count_on_the_parent(service, tasks):
                 assert service.runs.start(schedule.id, first_at, "w1") is not None
             return super().next_after(expression, timezone_name, after)
 
-    racing = ScheduledRuns(InMemoryUnitOfWork(service.store), service.clock, OtherFiringStartsMeanwhile(),
+    racing = ScheduledRuns(service.new_uow(), service.clock, OtherFiringStartsMeanwhile(),
                            service.events)
     assert racing.start(schedule.id, second_at, "w2") is not None
     parent, runs = service.get_schedule(schedule.id)

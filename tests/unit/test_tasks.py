@@ -2,7 +2,6 @@
 
 import pytest
 
-from adapters.memory import InMemoryUnitOfWork
 from application.errors import TaskNotQueued
 from application.ports import TaskQuery
 from application.progress import set_progress
@@ -271,7 +270,7 @@ def test_two_deliveries_racing_to_start_one_task_start_it_once(service, tasks):
                 assert service.execution.start(1, "w1") is not None
             return service.clock.now()
 
-    second = TaskExecution(InMemoryUnitOfWork(service.store), FirstDeliveryStartsMeanwhile(), service.events)
+    second = TaskExecution(service.new_uow(), FirstDeliveryStartsMeanwhile(), service.events)
     assert second.start(1, "w2") is None
     stored = service.get(1)
     assert (stored.status, stored.attempts, stored.worker) == (TaskStatus.RUNNING, 1, "w1")

@@ -39,4 +39,5 @@ def sql_service(engine, registry) -> Service:
         list_runs=ListRuns(uow),
         runs=runs,
         run_schedule=RunSchedule(runs, registry, clock),
+        new_uow=lambda: SqlAlchemyUnitOfWork(engine),
     )

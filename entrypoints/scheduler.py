@@ -71,29 +71,6 @@ class SchedulerProcess:
         if self.loop is not None:
             self.loop.stop()
 
-
-@dataclass
-class ReconcileTasks:
-    """One pass of the task reconciler, with a log line for each kind of repair it made."""
-
-    reconcile: Callable[[], ReconcileReport]
-
-    def __call__(self) -> ReconcileReport:
-        report = self.reconcile()
-        for what, ids in (("re-enqueued", report.requeued), ("ended", report.ended),
-                          ("retried", report.retried)):
-            if ids:
-                log.warning("reconciler: %s %d task(s): %s", what, len(ids), _ids(ids))
-        if report.orphan_jobs:
-            log.warning("reconciler: %d RQ job(s) of ours without an active row: %s", len(report.orphan_jobs),
-                        _ids(report.orphan_jobs))
-        return report
-
-
-def _ids(ids: list, shown: int = 20) -> str:
-    text = ", ".join(str(i) for i in ids[:shown])
-    return text + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
-
     def _maintain_when_due(self) -> None:
         if time.monotonic() - self._last_round >= self.reconcile_every:
             self._maintain()
@@ -126,3 +103,26 @@ def _ids(ids: list, shown: int = 20) -> str:
                 self._lock.release()
             except Exception as exc:
                 log.warning("maintenance lock not released (it expires by itself): %s", exc)
+
+
+@dataclass
+class ReconcileTasks:
+    """One pass of the task reconciler, with a log line for each kind of repair it made."""
+
+    reconcile: Callable[[], ReconcileReport]
+
+    def __call__(self) -> ReconcileReport:
+        report = self.reconcile()
+        for what, ids in (("re-enqueued", report.requeued), ("ended", report.ended),
+                          ("retried", report.retried)):
+            if ids:
+                log.warning("reconciler: %s %d task(s): %s", what, len(ids), _ids(ids))
+        if report.orphan_jobs:
+            log.warning("reconciler: %d RQ job(s) of ours without an active row: %s", len(report.orphan_jobs),
+                        _ids(report.orphan_jobs))
+        return report
+
+
+def _ids(ids: list, shown: int = 20) -> str:
+    text = ", ".join(str(i) for i in ids[:shown])
+    return text + (f" and {len(ids) - shown} more" if len(ids) > shown else "")

@@ -48,8 +48,9 @@ class JobInspector(Protocol):
     def inspect(self, task_ids: Iterable[int]) -> dict[int, JobReport]:
         """The queue's view of each task's job (MISSING when it has none)."""
 
-    def live_workers(self) -> set[str]:
-        """Names of the workers whose heartbeat is current."""
+    def live_workers(self) -> set[str] | None:
+        """Names of the workers whose heartbeat is current; None while that cannot be told (e.g. the
+        queue restarted moments ago and live workers have not registered again yet)."""
 
     def foreign_jobs(self, known_ids: set[int]) -> list[str]:
         """Job ids that look like ours (numeric) but have no row among `known_ids`."""
@@ -115,7 +116,8 @@ class Reconcile:
             return  # the queue is still down: the next pass tries again
         report.requeued.append(task.id)
 
-    def _running(self, task: Task, job: JobReport, workers: set[str], cutoff, report: ReconcileReport) -> None:
+    def _running(self, task: Task, job: JobReport, workers: set[str] | None, cutoff,
+                 report: ReconcileReport) -> None:
         attempt = task.attempts
         if job.state is JobState.FINISHED and job.attempt not in (None, attempt):
             job = JobReport(JobState.STARTED)  # an outcome of another attempt: this one is its worker's
@@ -124,10 +126,15 @@ class Reconcile:
                 self._note(task.id, "the reconciler took the queue's outcome: finished")
                 report.ended.append(task.id)
             return
-        if job.state is JobState.STARTED and task.worker in workers:
-            return  # alive and well
         if job.state is JobState.WAITING:
             return  # the queue will deliver it again (e.g. RQ requeued an abandoned job)
+        if job.state in (JobState.STARTED, JobState.MISSING):
+            if workers is None:
+                return  # live and dead workers cannot be told apart yet: judge on a later pass
+            if task.worker in workers and (job.state is JobState.STARTED or not self._overdue(task)):
+                # alive and well; or its job was lost with Redis while the work-horse runs on: the worker
+                # ends the attempt itself, at the latest when RQ kills the horse for its timeout
+                return
         if job.state is JobState.STARTED or (task.started_at or task.created_at) <= cutoff:
             reason = {
                 JobState.FAILED: job.error or "its job failed in the queue",
@@ -147,6 +154,13 @@ class Reconcile:
                 report.retried.append(task.id)
             else:
                 report.ended.append(task.id)
+
+    def _overdue(self, task: Task) -> bool:
+        """Past the time by which a live worker must have ended the attempt (RQ kills a work-horse
+        60 s after its timeout)."""
+        started = task.started_at or task.created_at
+        limit = (task.timeout or 0) + 60 + self.grace
+        return started + timedelta(seconds=limit) <= self.clock.now()
 
     def _note(self, task_id: int, line: str) -> None:
         with self.uow:

@@ -32,8 +32,15 @@ def rq_worker_options(worker_ttl: float) -> dict:
     return {"worker_ttl": every + 15, "job_monitoring_interval": every}
 
 
-def live_worker_names(connection, worker_ttl: float, now: datetime | None = None) -> set[str]:
-    """Registered workers whose last heartbeat is at most `worker_ttl` seconds old. Raises redis errors."""
+def live_worker_names(connection, worker_ttl: float, now: datetime | None = None) -> set[str] | None:
+    """Registered workers whose last heartbeat is at most `worker_ttl` seconds old. Raises redis errors.
+
+    None while that cannot be told: Redis restarted less than `worker_ttl` seconds ago
+    (without persistence the live workers have not all registered again yet).
+    """
+    uptime = connection.info("server").get("uptime_in_seconds")
+    if uptime is not None and float(uptime) < worker_ttl:
+        return None
     now = now or datetime.now(timezone.utc)
     oldest = now - timedelta(seconds=worker_ttl)
     return {worker.name for worker in Worker.all(connection=connection)

@@ -56,7 +56,7 @@ class StuckRuns:
                     ended.append(run.id)
         return ended
 
-    def _reason(self, run: ScheduledTaskInstance, live_workers: set[str]) -> str | None:
+    def _reason(self, run: ScheduledTaskInstance, live_workers: set[str] | None) -> str | None:
         try:
             job = Job.fetch(run_job_id(run.schedule_id, run.scheduled_at), connection=self.connection,
                             serializer=JSONSerializer)
@@ -70,7 +70,7 @@ class StuckRuns:
                 return f"its job {status.value} in the queue" + (f":\n{detail}" if detail else "")
             if status == JobStatus.FINISHED:
                 return "its job finished without recording the run's outcome"
-        if run.worker and run.worker not in live_workers:
+        if run.worker and live_workers is not None and run.worker not in live_workers:
             return f"its worker {run.worker} is gone (no heartbeat)"
         return None
 

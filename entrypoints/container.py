@@ -26,9 +26,11 @@ from application.schedules import (CancelSchedule, DeleteSchedule, GetSchedule, 
 from application.tasks import CancelTask, DeleteTask, EnqueueTask, GetTask, ListTasks, RetryTask
 
 
-def _limits(default_timeout=180, max_timeout=24 * 3600, max_retries=10, queues=("default",)) -> Limits:
+def _limits(default_timeout=180, max_timeout=24 * 3600, max_retries=10, queues=("default",),
+            max_retry_interval=None) -> Limits:
     return Limits(default_timeout=default_timeout, max_timeout=max_timeout, max_retries=max_retries,
-                  queues=frozenset(queues))
+                  queues=frozenset(queues),
+                  max_retry_interval=24 * 3600 if max_retry_interval is None else float(max_retry_interval))
 
 
 def _seconds(value, default: float) -> float:
@@ -68,6 +70,7 @@ class Container(containers.DeclarativeContainer):
         max_timeout=config.limits.max_timeout.as_(int),
         max_retries=config.limits.max_retries.as_(int),
         queues=config.limits.queues,
+        max_retry_interval=config.limits.max_retry_interval,
     )
 
     memory_store = providers.Singleton(InMemoryStore)

@@ -29,6 +29,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
             "default_timeout": int(env.get("RQLEDGER_DEFAULT_TIMEOUT", "180")),
             "max_timeout": int(env.get("RQLEDGER_MAX_TIMEOUT", str(24 * 3600))),
             "max_retries": int(env.get("RQLEDGER_MAX_RETRIES", "10")),
+            # seconds a client may ask a retry to wait (the API's schema caps it at a day in any case)
+            "max_retry_interval": float(env.get("RQLEDGER_MAX_RETRY_INTERVAL", str(24 * 3600))),
             "queues": queues,
         },
         "progress_interval": float(env.get("RQLEDGER_PROGRESS_INTERVAL", "2")),

@@ -1,6 +1,6 @@
 """Strict JSON request bodies, checked before apiflask validates them against their schema.
 
-Python's json module accepts NaN and Infinity, nesting deep enough to exhaust
+Python's json module accepts NaN and Infinity (and reads 1e999 as infinity), nesting deep enough to exhaust
 the stack and unpaired surrogates that no database can store; a JSON API must
 refuse all of them with a 4xx, never fail later with a 500.
 """
@@ -8,6 +8,7 @@ refuse all of them with a 4xx, never fail later with a 500.
 from __future__ import annotations
 
 import json
+import math
 
 from apiflask import HTTPError
 from flask import current_app, request
@@ -27,7 +28,7 @@ def check_json_body() -> None:
     if not data.strip():
         raise HTTPError(400, "the body is empty: send a JSON object")
     try:
-        document = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
+        document = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant, parse_float=_finite_float)
     except UnicodeDecodeError:
         raise HTTPError(400, "the body is not UTF-8 encoded JSON") from None
     except RecursionError:
@@ -45,6 +46,14 @@ def _takes_json_body(view) -> bool:
 
 def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a JSON number (use null or a finite number)")
+
+
+def _finite_float(text: str) -> float:
+    # json reads a literal too large for a float (1e999) as inf without asking parse_constant
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large for a finite number")
+    return value
 
 
 def _check_values(document) -> None:

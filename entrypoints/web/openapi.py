@@ -92,3 +92,13 @@ def _describe_service(schemas: dict, container) -> None:
     retry_max = schemas.get("RetryIn", {}).get("properties", {}).get("max")
     if retry_max is not None:
         retry_max["maximum"] = limits.max_retries
+    interval = schemas.get("RetryIn", {}).get("properties", {}).get("interval")
+    if interval is not None and "oneOf" in interval:
+        # new dicts: apispec may hand back the field's own metadata, shared by every app in the process
+        interval["oneOf"] = [_at_most(option, limits.max_retry_interval) for option in interval["oneOf"]]
+
+
+def _at_most(schema: dict, maximum: float) -> dict:
+    if "items" in schema:
+        return {**schema, "items": _at_most(schema["items"], maximum)}
+    return {**schema, "maximum": min(schema.get("maximum", maximum), maximum)}

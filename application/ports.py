@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import bisect
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Protocol, Sequence
 
-from domain.schedule import ScheduledTask, ScheduledTaskInstance, ScheduleStatus
-from domain.task import Task, TaskStatus
+from domain.schedule import RunStatus, ScheduledTask, ScheduledTaskInstance, ScheduleStatus
+from domain.task import AttemptOutcome, Task, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,37 @@ class Page:
     next_cursor: int | None = None
 
 
+@dataclass
+class Histogram:
+    """Observations counted per bucket (not cumulative), plus their sum and count.
+
+    `bounds` are the buckets' upper bounds, ascending; a value equal to a bound
+    falls in that bucket (Prometheus' `le`), and `counts` has one more entry: +Inf.
+    """
+
+    bounds: tuple[float, ...]
+    counts: list[int] = field(default_factory=list)
+    sum: float = 0.0
+    count: int = 0
+
+    def __post_init__(self):
+        if not self.counts:
+            self.counts = [0] * (len(self.bounds) + 1)
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect.bisect_left(self.bounds, value)] += 1
+        self.sum += value
+        self.count += 1
+
+    def cumulative(self) -> list[tuple[str, int]]:
+        """(le, count of observations <= le) pairs, ending with +Inf: Prometheus' shape."""
+        total, pairs = 0, []
+        for bound, n in zip([*(repr(float(b)) for b in self.bounds), "+Inf"], self.counts):
+            total += n
+            pairs.append((bound, total))
+        return pairs
+
+
 class TaskRepository(Protocol):
     def add(self, task: Task) -> Task:
         """Stores a new task and gives it its id."""
@@ -60,6 +92,15 @@ class TaskRepository(Protocol):
 
     def record_progress(self, task_id: int, attempt: int, percent: int) -> bool:
         """Writes progress if the task is still running that attempt; True when written."""
+
+    def count_by_name_and_status(self) -> dict[tuple[str, TaskStatus], int]:
+        """How many tasks of each name are in each status (only pairs that have tasks)."""
+
+    def attempt_durations(self, bounds: Sequence[float]) -> dict[tuple[str, AttemptOutcome], Histogram]:
+        """How long the ended attempts of each task name ran, by outcome: seconds counted into `bounds`.
+
+        A duration below zero (a clock stepped back between start and end) counts as zero.
+        """
 
 
 class ScheduleRepository(Protocol):
@@ -89,6 +130,12 @@ class ScheduleRepository(Protocol):
 
     def delete_run(self, run_id: int) -> None:
         """Deletes one run (retention: `rqledger purge`); the parent and its last_run stay. Raises RunNotFound."""
+
+    def count_by_name_and_status(self) -> dict[tuple[str, ScheduleStatus], int]:
+        """How many schedules (parents) of each task name are in each status."""
+
+    def count_runs_by_schedule_and_status(self) -> dict[tuple[int, str, RunStatus], int]:
+        """How many runs each schedule has in each status: (schedule id, its task name, status) -> runs."""
 
 
 class UnitOfWork(Protocol):

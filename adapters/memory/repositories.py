@@ -10,12 +10,14 @@ from __future__ import annotations
 import copy
 import itertools
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import Sequence
 
-from application.ports import Page, ScheduleQuery, TaskQuery
+from application.ports import Histogram, Page, ScheduleQuery, TaskQuery
 from domain.errors import ConcurrentUpdate, DuplicateRun, RunNotFound, ScheduleNotFound, TaskNotFound
-from domain.schedule import ScheduledTask, ScheduledTaskInstance
-from domain.task import ACTIVE, Task, TaskStatus
+from domain.schedule import RunStatus, ScheduledTask, ScheduledTaskInstance, ScheduleStatus
+from domain.task import ACTIVE, AttemptOutcome, Task, TaskStatus
 
 _DELETED = object()
 
@@ -93,6 +95,18 @@ class InMemoryTaskRepository:
             store.writes += 1
             return True
 
+    def count_by_name_and_status(self) -> dict[tuple[str, TaskStatus], int]:
+        return dict(Counter((task.name, task.status) for task in self._uow._all("tasks")))
+
+    def attempt_durations(self, bounds: Sequence[float]) -> dict[tuple[str, AttemptOutcome], Histogram]:
+        histograms: dict[tuple[str, AttemptOutcome], Histogram] = {}
+        for task in self._uow._all("tasks"):
+            for attempt in task.history:
+                if attempt.ended_at is not None and attempt.outcome is not None:
+                    seconds = max(0.0, (attempt.ended_at - attempt.started_at).total_seconds())
+                    histograms.setdefault((task.name, attempt.outcome), Histogram(tuple(bounds))).observe(seconds)
+        return histograms
+
 
 class InMemoryScheduleRepository:
     def __init__(self, uow: "InMemoryUnitOfWork"):
@@ -159,6 +173,14 @@ class InMemoryScheduleRepository:
     def delete_run(self, run_id: int) -> None:
         self.get_run(run_id)
         self._uow._stage("runs", run_id, _DELETED, expected=None)
+
+    def count_by_name_and_status(self) -> dict[tuple[str, ScheduleStatus], int]:
+        return dict(Counter((schedule.name, schedule.status) for schedule in self._uow._all("schedules")))
+
+    def count_runs_by_schedule_and_status(self) -> dict[tuple[int, str, RunStatus], int]:
+        names = {schedule.id: schedule.name for schedule in self._uow._all("schedules")}
+        return dict(Counter((run.schedule_id, names[run.schedule_id], run.status)
+                            for run in self._uow._all("runs") if run.schedule_id in names))
 
 
 class InMemoryUnitOfWork:

@@ -9,6 +9,7 @@ from sqlalchemy import insert, select, update
 from adapters.sqlalchemy.errors import WriteRefused
 from adapters.sqlalchemy.conversion import (run_from_row, run_values, schedule_from_row, schedule_key,
                                             schedule_values)
+from adapters.sqlalchemy.statistics import runs_by_schedule_and_status, schedules_by_name_and_status
 from adapters.sqlalchemy.tables import scheduled_task_runs as runs
 from adapters.sqlalchemy.tables import scheduled_tasks as schedules
 from adapters.sqlalchemy.values import refuse_unstorable
@@ -153,6 +154,16 @@ class SqlAlchemyScheduleRepository:
         if result.rowcount != 1:
             raise RunNotFound(run_id)
         self._uow.transaction().run_statuses.pop(run_id, None)
+
+    # -- numbers (GROUP BY, see statistics.py) -------------------------
+
+    def count_by_name_and_status(self) -> dict[tuple[str, ScheduleStatus], int]:
+        rows = self._uow.execute(schedules_by_name_and_status())
+        return {(name, ScheduleStatus(status)): count for name, status, count in rows}
+
+    def count_runs_by_schedule_and_status(self) -> dict[tuple[int, str, RunStatus], int]:
+        rows = self._uow.execute(runs_by_schedule_and_status())
+        return {(schedule_id, name, RunStatus(status)): count for schedule_id, name, status, count in rows}
 
     def _entity(self, row) -> ScheduledTask:
         self._uow.transaction().schedule_versions.setdefault(row.id, row.version)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from sqlalchemy import insert, select, update
 
 from adapters.sqlalchemy.errors import WriteRefused
 from adapters.sqlalchemy.conversion import attempt_from_row, attempt_values, task_from_row, task_values
+from adapters.sqlalchemy.statistics import attempt_duration_buckets, tasks_by_name_and_status
 from adapters.sqlalchemy.tables import task_attempts, tasks
 from adapters.sqlalchemy.values import refuse_unstorable
-from application.ports import Page, TaskQuery
+from application.ports import Histogram, Page, TaskQuery
 from domain.errors import ConcurrentUpdate, TaskNotFound
-from domain.task import ACTIVE, Attempt, Task, TaskStatus
+from domain.task import ACTIVE, Attempt, AttemptOutcome, Task, TaskStatus
 
 if TYPE_CHECKING:
     from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
@@ -105,6 +106,21 @@ class SqlAlchemyTaskRepository:
             .values(progress=percent)
         )
         return result.rowcount == 1
+
+    # -- numbers (GROUP BY, see statistics.py) -------------------------
+
+    def count_by_name_and_status(self) -> dict[tuple[str, TaskStatus], int]:
+        rows = self._uow.execute(tasks_by_name_and_status())
+        return {(name, TaskStatus(status)): count for name, status, count in rows}
+
+    def attempt_durations(self, bounds: Sequence[float]) -> dict[tuple[str, AttemptOutcome], Histogram]:
+        histograms: dict[tuple[str, AttemptOutcome], Histogram] = {}
+        for name, outcome, bucket, count, micros in self._uow.execute(attempt_duration_buckets(bounds)):
+            histogram = histograms.setdefault((name, AttemptOutcome(outcome)), Histogram(tuple(bounds)))
+            histogram.counts[bucket] += count
+            histogram.count += count
+            histogram.sum += int(micros) / 1_000_000  # SUM is a Decimal on PostgreSQL and MariaDB
+        return histograms
 
     # -- attempts -----------------------------------------------------
 

@@ -6,7 +6,7 @@ from apiflask import APIFlask, HTTPError
 from flask import request
 from werkzeug.routing import BaseConverter
 
-from entrypoints.web import auth, body
+from entrypoints.web import auth, body, origin
 from entrypoints.web.context import KEY
 from entrypoints.web.errors import install_error_handlers
 from entrypoints.web.openapi import MAX_ID, complete_spec
@@ -54,6 +54,7 @@ def create_app(container=None, **config) -> APIFlask:
     app.json.sort_keys = False
     app.extensions[KEY] = container
     app.url_map.converters["id"] = IdConverter
+    app.before_request(origin.refuse_cross_site_writes)  # CSRF: before anything else looks at it
     app.before_request(auth.require_token)
     app.before_request(_check_ids)
     app.before_request(body.check_json_body)

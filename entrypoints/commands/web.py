@@ -17,6 +17,7 @@ def web(host: str, port: int, threads: int) -> None:
     from waitress import create_server
 
     from entrypoints.web import create_app
+    from entrypoints.web.app import MAX_BODY
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # imported with the SQL adapter; its setup chatter
@@ -25,7 +26,10 @@ def web(host: str, port: int, threads: int) -> None:
     try:
         server = create_server(app, host=host, port=port, threads=threads, ident="rqledger",
                                # a browser's event stream sits idle between keep-alives; don't cut it
-                               channel_timeout=120)
+                               channel_timeout=120,
+                               # a body no route may take is refused before it is read (waitress: 1 GiB);
+                               # up to twice the API's limit it reaches Flask, which answers a JSON 413
+                               max_request_body_size=2 * MAX_BODY)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host

@@ -1,4 +1,4 @@
-"""GET /metrics on SQLite, PostgreSQL and MariaDB: tests/unit/test_metrics_endpoint.py again, and what a scrape costs."""
+"""GET /metrics on SQLite, PostgreSQL and MariaDB: the unit tests of the endpoint again, and what a scrape costs."""
 
 import pytest
 

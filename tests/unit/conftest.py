@@ -53,12 +53,11 @@ def registry():
     return TaskRegistry()
 
 
-@pytest.fixture
-def service(registry) -> Service:
+def build_service(new_uow: Callable[[], object], registry: TaskRegistry, store: InMemoryStore | None = None) -> Service:
+    """Every use case on units of work made by `new_uow`, with memory queue, scheduler and a fixed clock."""
     clock = FixedClock()
     calendar = CroniterCalendar()
-    store = InMemoryStore()
-    uow = InMemoryUnitOfWork(store)
+    uow = new_uow()
     queue = InMemoryTaskQueue(clock)
     scheduler = InMemoryScheduler(clock, calendar)
     events = InMemoryEvents()
@@ -84,5 +83,11 @@ def service(registry) -> Service:
         list_runs=ListRuns(uow),
         runs=runs,
         run_schedule=RunSchedule(runs, registry, clock),
-        new_uow=lambda: InMemoryUnitOfWork(store),
+        new_uow=new_uow,
     )
+
+
+@pytest.fixture
+def service(registry) -> Service:
+    store = InMemoryStore()
+    return build_service(lambda: InMemoryUnitOfWork(store), registry, store)

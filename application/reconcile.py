@@ -17,7 +17,7 @@ from application.errors import AdapterError
 from application.events import task_event
 from application.execution import TaskExecution
 from application.ports import Clock, EventPublisher, TaskQuery, TaskQueue, UnitOfWork
-from domain.errors import DomainError
+from domain.errors import DomainError, TaskNotFound
 from domain.task import Task, TaskStatus
 
 
@@ -109,6 +109,8 @@ class Reconcile:
     def _queued(self, task: Task, job: JobReport, cutoff, report: ReconcileReport) -> None:
         if job.state is not JobState.MISSING or (task.enqueued_at or task.created_at) > cutoff:
             return
+        if self._moved_on(task):
+            return
         self._note(task.id, "the reconciler re-enqueued it: its job was missing from the queue")
         try:
             self.queue.enqueue(task)
@@ -122,6 +124,8 @@ class Reconcile:
         if job.state is JobState.FINISHED and job.attempt not in (None, attempt):
             job = JobReport(JobState.STARTED)  # an outcome of another attempt: this one is its worker's
         if job.state is JobState.FINISHED:
+            if self._moved_on(task):
+                return
             if self.execution.finish(task.id, attempt, job.result):
                 self._note(task.id, "the reconciler took the queue's outcome: finished")
                 report.ended.append(task.id)
@@ -143,6 +147,8 @@ class Reconcile:
                 JobState.STARTED: f"its worker {task.worker} is gone (no heartbeat)",
                 JobState.MISSING: f"its job is gone from the queue and its worker {task.worker} did not end it",
             }[job.state]
+            if self._moved_on(task):
+                return
             outcome = self.execution.fail(task.id, attempt, f"the reconciler ended the attempt: {reason}")
             if outcome is None:
                 return
@@ -154,6 +160,17 @@ class Reconcile:
                 report.retried.append(task.id)
             else:
                 report.ended.append(task.id)
+
+    def _moved_on(self, task: Task) -> bool:
+        """Whether the row changed since this pass listed it. Workers write the ledger before RQ, so a
+        job that RQ shows ended has its row's write behind it: read again, the row tells whether the
+        worker recorded the outcome itself (then the pass has nothing to repair, and no refusal to log)."""
+        try:
+            with self.uow:
+                current = self.uow.tasks.get(task.id)
+        except TaskNotFound:
+            return True  # deleted meanwhile
+        return current.status is not task.status or current.attempts != task.attempts
 
     def _overdue(self, task: Task) -> bool:
         """Past the time by which a live worker must have ended the attempt (RQ kills a work-horse

@@ -61,26 +61,36 @@ def run_worker(queues: list[str] | None = None, burst: bool = False, with_schedu
         redis_connection(url).ping()  # a clear one-line error instead of a traceback from deep inside RQ
     # a killed work-horse of a schedule's firing ends its run at once (not at the scheduler's next round)
     runs = RunFailures(uow=container.uow(), runs=container.scheduled_runs())
-    pause = 1.0
+    worker = None
     while True:
-        worker = build_worker(container, queues, failure_handlers=(runs,))
         try:
+            worker = build_worker(container, queues, failure_handlers=(runs,))
             worked = worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")
         except (StopRequested, SystemExit):
             raise
-        except Exception:  # e.g. Redis vanished while the worker said goodbye
-            log.exception("worker %s: its loop failed", worker.name)
+        except Exception:  # e.g. Redis vanished while the worker registered or said goodbye
+            log.exception("worker %s: its loop failed", worker.name if worker else "-")
             worked = False
-        if burst or worker.stop_signaled:
+        if burst or (worker is not None and worker.stop_signaled):
             return worked
-        # RQ quits its loop on errors it does not expect (logged above by RQ): start a fresh worker
+        # RQ quits its loop on errors it does not expect (logged above): a fresh worker takes over
         try:
-            _wait_for_horse(worker)
-            log.warning("worker %s quit without being asked to; a new worker starts in %g s", worker.name, pause)
-            time.sleep(pause)
+            if worker is not None:
+                _wait_for_horse(worker)
+            _wait_for_redis(url)
+            log.warning("the worker loop quit without being asked to; a new worker starts")
         except StopRequested:
             return worked
-        pause = min(pause * 2, 30.0)
+
+
+def _wait_for_redis(url: str, every: float = 1.0) -> None:
+    connection = redis_connection(url)
+    while True:
+        try:
+            connection.ping()
+            return
+        except Exception:
+            time.sleep(every)
 
 
 def _wait_for_horse(worker) -> None:

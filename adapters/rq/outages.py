@@ -68,6 +68,14 @@ class RidesOutRedisOutages:
         except REDIS_DOWN as exc:
             self._lost_contact("maintenance", exc)
 
+    def execute_job(self, job, queue):
+        try:
+            return super().execute_job(job, queue)
+        except REDIS_DOWN as exc:
+            # RQ's bookkeeping around the work-horse failed (e.g. reading the job's status after the horse
+            # exited): the task's outcome is in the ledger already, or the reconciler takes it from there
+            self._lost_contact(f"bookkeeping of job {job.id}", exc)
+
     def _lost_contact(self, what: str, exc: BaseException) -> None:
         if self._outage_since is None:
             self._outage_since = time.monotonic()

@@ -13,7 +13,8 @@ import pytest
 from entrypoints.container import build_container
 from entrypoints.settings import load_settings
 from entrypoints.web import create_app
-from tests.integration.rq.conftest import database_url, ledger, ledger_env, start_worker  # noqa: F401 (fixtures)
+from tests.integration.rq.conftest import (database_url, ledger, ledger_env, memory_container,  # noqa: F401
+                                          start_worker)  # (fixtures)
 
 TASK_MODULES = "demo_tasks,tests.api.tasks"  # api_echo(count: int, ratio=1.0, flag=False, label="x", items=None)
 

@@ -11,10 +11,12 @@ import pytest
 from rq import Callback
 from rq.job import JobStatus
 
+from adapters.rq import LedgerSimpleWorker
 from application.registry import TaskRegistry, task
 from application.tasks import TaskRequest
 from domain.task import TaskStatus
 from entrypoints.jobs import __name__ as jobs_module
+from entrypoints.worker import build_worker
 from tests.security import canary
 from tests.security.forgery import forge, forge_abandoned, forge_pickled, rq_outcome
 
@@ -141,3 +143,17 @@ def test_an_abandoned_forged_job_s_failure_callback_is_never_imported(ledger, le
 
     assert not proof.exists()
     assert rq_outcome(ledger_env["REDIS_URL"], "forged-abandoned")[0] == JobStatus.FAILED
+
+
+def test_the_in_process_worker_refuses_them_too(memory_container, redis_url, tmp_path):
+    proof = tmp_path / "in-process-ran"
+    forge(redis_url, "os.system", [f"touch {proof}"], "forged-in-process")
+    forge_pickled(redis_url, TOUCH, [str(proof)], "forged-pickle-in-process")
+
+    build_worker(memory_container, ["default"], worker_class=LedgerSimpleWorker).work(burst=True,
+                                                                                     logging_level="WARNING")
+
+    assert not proof.exists()
+    for job_id in ("forged-in-process", "forged-pickle-in-process"):
+        status, failed, error = rq_outcome(redis_url, job_id)
+        assert status == JobStatus.FAILED and failed and error.startswith("Refused, not run"), (job_id, error)

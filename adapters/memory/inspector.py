@@ -12,7 +12,7 @@ class InMemoryJobInspector:
     def __init__(self, queue: InMemoryTaskQueue):
         self.queue = queue
         self.states: dict[int, JobReport] = {}  # what a test says the queue knows beyond its waiting jobs
-        self.workers: set[str] = set()
+        self.workers: set[str] | None = set()  # None: liveness cannot be told (as after a Redis restart)
         self.foreign: list[str] = []
 
     def inspect(self, task_ids: Iterable[int]) -> dict[int, JobReport]:
@@ -27,8 +27,8 @@ class InMemoryJobInspector:
                 reports[task_id] = JobReport(JobState.MISSING)
         return reports
 
-    def live_workers(self) -> set[str]:
-        return set(self.workers)
+    def live_workers(self) -> set[str] | None:
+        return None if self.workers is None else set(self.workers)
 
     def foreign_jobs(self, known_ids: set[int]) -> list[str]:
         return list(self.foreign)

@@ -93,3 +93,63 @@ def test_jobs_without_a_row_are_reported(service, reconcile):
     service.enqueue(TaskRequest("add", [1, 2]))
     reconcile.inspector.foreign = ["999"]
     assert reconcile().orphan_jobs == ["999"]
+
+
+def test_an_outcome_left_in_the_queue_for_this_attempt_is_taken(service, reconcile):
+    service.enqueue(TaskRequest("add", [1, 2]))
+    service.queue.take_due()
+    service.execution.start(1, "w-alive")
+    reconcile.inspector.workers.add("w-alive")
+    reconcile.inspector.states[1] = JobReport(JobState.FINISHED, result=3, attempt=1)
+    assert reconcile().ended == [1]
+    assert service.get(1).result == {"result": 3}
+
+
+def test_an_outcome_of_another_attempt_is_not_taken_for_this_one(service, reconcile):
+    service.enqueue(TaskRequest("add", [1, 2]))
+    service.queue.take_due()
+    service.execution.start(1, "w-alive")
+    reconcile.inspector.workers.add("w-alive")
+    reconcile.inspector.states[1] = JobReport(JobState.FINISHED, result=3, attempt=7)  # an orphan's
+    assert not reconcile()
+    assert service.get(1).status is TaskStatus.RUNNING
+
+
+def test_no_worker_is_judged_dead_while_liveness_cannot_be_told(service, reconcile):
+    service.enqueue(TaskRequest("add", [1, 2]))
+    service.queue.take_due()
+    service.execution.start(1, "w")
+    reconcile.inspector.states[1] = JobReport(JobState.STARTED)
+    reconcile.inspector.workers = None  # Redis restarted moments ago: workers have not registered again
+    assert not reconcile()
+    assert service.get(1).status is TaskStatus.RUNNING
+
+
+def test_a_live_worker_keeps_an_attempt_whose_job_was_lost_until_its_timeout_is_long_past(service, reconcile):
+    service.enqueue(TaskRequest("add", [1, 2]))
+    service.queue.take_due()
+    running = service.execution.start(1, "w-alive")
+    reconcile.inspector.workers.add("w-alive")  # its job is MISSING: Redis lost it while the horse runs
+    service.clock.advance(running.timeout + 60)
+    assert not reconcile()
+    service.clock.advance(reconcile.grace + 1)
+    assert reconcile().ended == [1]
+    assert "its job is gone from the queue" in service.get(1).log
+
+
+def test_a_row_its_worker_ended_during_the_pass_is_left_alone_without_a_refusal(service, reconcile):
+    service.enqueue(TaskRequest("add", [1, 2]))
+    service.queue.take_due()
+    service.execution.start(1, "w")
+    inspector = reconcile.inspector
+
+    class WorkerWinsTheRace(type(inspector)):
+        def inspect(self, task_ids):
+            service.execution.finish(1, 1, 3)  # the worker writes the ledger first, then RQ says finished
+            return {1: JobReport(JobState.FINISHED, result=3)}
+
+    racing = WorkerWinsTheRace(inspector.queue)
+    reconcile.inspector = racing
+    assert not reconcile()
+    done = service.get(1)
+    assert done.status is TaskStatus.FINISHED and "refused" not in done.log

@@ -17,6 +17,13 @@ How it keeps the ledger true:
   there (canceled for a stop), and `job.retries_left`/`retry_intervals` are set to the
   ledger's decision before RQ acts. A timeout inside the function is caught by the body
   and logged as "timed out after N s".
+- Outcomes the ledger cannot take: a write refused because the row moved on (an orphaned
+  or late attempt) makes the job return {SUPERSEDED: ...}; a database that stays down
+  past RQLEDGER_OUTCOME_PATIENCE makes it return {UNRECORDED: {attempt, result}} or raise
+  OutcomeNotRecorded, which the reconciler (RqJobInspector) writes onto that attempt only.
+- Liveness (liveness.py): a worker is alive while its last heartbeat is younger than
+  RQLEDGER_WORKER_TTL (it heartbeats four times per period); outages.py keeps a worker
+  going through a Redis restart and registers it again when Redis lost it.
 - Progress: every set_progress goes to the live channel (job.meta['progress'],
   written at most every 0.3 s, the last value of a burst by a timer) and to
   ThrottledProgress, which writes the row at most every RQLEDGER_PROGRESS_INTERVAL

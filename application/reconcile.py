@@ -36,12 +36,15 @@ class JobState(str, Enum):
 @dataclass(frozen=True)
 class JobReport:
     """A job's state; for a finished one its result, and the attempt it belongs to when the job says so
-    (an attempt whose worker could not write its outcome); for a failed one RQ's error."""
+    (an attempt whose worker could not write its outcome), or `superseded` when its result is no
+    outcome at all (a delivery that ran nothing, a late attempt the ledger refused); for a failed
+    one RQ's error."""
 
     state: JobState
     result: object = None
     error: str | None = None
     attempt: int | None = None
+    superseded: bool = False
 
 
 class JobInspector(Protocol):
@@ -107,11 +110,16 @@ class Reconcile:
                     return tasks
 
     def _queued(self, task: Task, job: JobReport, cutoff, report: ReconcileReport) -> None:
-        if job.state is not JobState.MISSING or (task.enqueued_at or task.created_at) > cutoff:
+        # waiting: the queue delivers it; started: a worker is taking it right now. Missing, or ended
+        # in the queue (e.g. a retry whose write reached the ledger but whose answer was lost): nothing
+        # would ever deliver it again.
+        if job.state in (JobState.WAITING, JobState.STARTED) or (task.enqueued_at or task.created_at) > cutoff:
             return
         if self._moved_on(task):
             return
-        self._note(task.id, "the reconciler re-enqueued it: its job was missing from the queue")
+        why = ("its job was missing from the queue" if job.state is JobState.MISSING
+               else f"its job had ended ({job.state.value}) in the queue without a new delivery")
+        self._note(task.id, f"the reconciler re-enqueued it: {why}")
         try:
             self.queue.enqueue(task)
         except AdapterError:
@@ -121,8 +129,10 @@ class Reconcile:
     def _running(self, task: Task, job: JobReport, workers: set[str] | None, cutoff,
                  report: ReconcileReport) -> None:
         attempt = task.attempts
-        if job.state is JobState.FINISHED and job.attempt not in (None, attempt):
-            job = JobReport(JobState.STARTED)  # an outcome of another attempt: this one is its worker's
+        if job.state is JobState.FINISHED and (job.superseded or job.attempt not in (None, attempt)):
+            # no outcome of this attempt (another attempt's, or a delivery that ran nothing): the
+            # attempt belongs to its worker, judged by its heartbeat as for a started job
+            job = JobReport(JobState.STARTED)
         if job.state is JobState.FINISHED:
             if self._moved_on(task):
                 return

@@ -123,7 +123,8 @@ class Container(containers.DeclarativeContainer):
     job_inspector = providers.Selector(
         config.queue_backend,
         memory=providers.Singleton(InMemoryJobInspector, queue=queue),
-        rq=providers.Singleton(RqJobInspector, connection=rq_connection, worker_ttl=providers.Callable(_seconds, config.worker_ttl, 30.0)),
+        rq=providers.Singleton(RqJobInspector, connection=rq_connection,
+                               worker_ttl=providers.Callable(_seconds, config.worker_ttl, 30.0)),
     )
     reconcile_tasks = providers.Factory(Reconcile, uow=uow, queue=queue, inspector=job_inspector,
                                         execution=execution, clock=clock, events=events,

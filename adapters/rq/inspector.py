@@ -69,9 +69,8 @@ class RqJobInspector:
         if state is JobState.FINISHED:
             result = job.return_value(refresh=True)
             if isinstance(result, dict) and (NOT_STARTED in result or SUPERSEDED in result):
-                # a duplicate delivery that ran nothing, or a late attempt the ledger refused: the row's
-                # attempt belongs to its worker (alive or not)
-                return JobReport(JobState.STARTED)
+                # a duplicate delivery that ran nothing, or a late attempt the ledger refused
+                return JobReport(state, result=result, superseded=True)
             if isinstance(result, dict) and isinstance(result.get(UNRECORDED), dict):
                 unrecorded = result[UNRECORDED]
                 return JobReport(state, result=unrecorded.get("result"), attempt=unrecorded.get("attempt"))

@@ -44,7 +44,7 @@ class HorseKiller(threading.Thread):
         self.join(10)
 
 
-def test_2000_tasks_with_work_horses_killed_at_random_lose_nothing(system, note):
+def test_thousands_of_tasks_with_work_horses_killed_at_random_lose_nothing(system, note):
     system.start_scheduler()  # the reconciler, for what a kill leaves behind outside the workers' view
     workers = [system.start_worker(), system.start_worker()]
     killer = HorseKiller(workers)

@@ -56,7 +56,8 @@ def test_schedulers_killed_20_times_two_at_once_record_each_firing_once(system, 
     slots_fired = [r.scheduled_at for r in runs]
     assert len(slots_fired) == len(set(slots_fired)), "a firing was recorded twice"
     assert all((at - first).total_seconds() % 1 == 0 for at in slots_fired), slots_fired  # on the 1 s grid
-    assert all(r.status is RunStatus.FINISHED for r in runs), [r.log for r in runs if r.status is not RunStatus.FINISHED]
+    assert all(r.status is RunStatus.FINISHED for r in runs), [r.log for r in runs
+                                                              if r.status is not RunStatus.FINISHED]
     firing_jobs = [k for k in system.redis.keys(f"rq:job:schedule-{parent.id}-*")]
     assert len(firing_jobs) == len(runs), (len(firing_jobs), len(runs))  # each firing enqueued once, run once
     assert all(w.alive() for w in workers)

@@ -153,3 +153,33 @@ def test_a_row_its_worker_ended_during_the_pass_is_left_alone_without_a_refusal(
     assert not reconcile()
     done = service.get(1)
     assert done.status is TaskStatus.FINISHED and "refused" not in done.log
+
+
+def test_a_queued_row_whose_job_ended_in_the_queue_is_re_enqueued(service, reconcile):
+    service.enqueue(TaskRequest("add", [1, 2]))
+    service.queue.take_due()  # delivered, and the delivery ended without the row moving on
+    reconcile.inspector.states[1] = JobReport(JobState.FINISHED, result={"rqledger_superseded": "..."},
+                                              superseded=True)
+    service.clock.advance(11)
+    assert reconcile().requeued == [1]
+    assert "its job had ended (finished) in the queue" in service.get(1).log
+
+
+def test_a_queued_row_whose_job_a_worker_is_taking_is_left_alone(service, reconcile):
+    service.enqueue(TaskRequest("add", [1, 2]))
+    service.queue.take_due()
+    reconcile.inspector.states[1] = JobReport(JobState.STARTED)
+    service.clock.advance(11)
+    assert not reconcile()
+
+
+def test_a_running_row_whose_job_ran_nothing_belongs_to_its_worker(service, reconcile):
+    service.enqueue(TaskRequest("add", [1, 2]))
+    service.queue.take_due()
+    service.execution.start(1, "w-alive")
+    reconcile.inspector.workers.add("w-alive")
+    reconcile.inspector.states[1] = JobReport(JobState.FINISHED, result={"x": 1}, superseded=True)
+    assert not reconcile()
+    reconcile.inspector.workers.clear()
+    assert reconcile().ended == [1]
+    assert "is gone (no heartbeat)" in service.get(1).log

@@ -33,6 +33,7 @@ def _container():
 @one_line_errors
 def reconcile(once: bool, every: float | None, wait_for_lock: float) -> None:
     """Repair what the ledger and Redis disagree on (lost jobs, dead workers, unrecorded outcomes)."""
+    from adapters.rq import queue_errors
     from adapters.scheduler import RedisLock
     from entrypoints.scheduler import MAINTENANCE_LOCK
     from entrypoints.worker import worker_name
@@ -43,11 +44,13 @@ def reconcile(once: bool, every: float | None, wait_for_lock: float) -> None:
     lock = RedisLock(container.rq_connection(), MAINTENANCE_LOCK, ttl=60, owner=f"reconcile-{worker_name()}")
     every = every or float(container.config.reconcile_every() or 15.0)
     while True:
-        _take(lock, wait_for_lock)
+        with queue_errors("take the maintenance lock"):
+            _take(lock, wait_for_lock)
         try:
             report = container.reconcile_tasks()()
         finally:
-            lock.release()
+            with queue_errors("release the maintenance lock"):
+                lock.release()
         _print(container, report)
         if once:
             return

@@ -173,8 +173,6 @@ class Scheduler(Protocol):
 
     def cancel(self, schedule: ScheduledTask) -> None: ...
 
-    def next_run_at(self, schedule: ScheduledTask, after: datetime) -> datetime | None: ...
-
 
 class CronCalendar(Protocol):
     def validate(self, expression: str, timezone: str) -> None:

@@ -38,13 +38,14 @@ class JobReport:
     """A job's state; for a finished one its result, and the attempt it belongs to when the job says so
     (an attempt whose worker could not write its outcome), or `superseded` when its result is no
     outcome at all (a delivery that ran nothing, a late attempt the ledger refused); for a failed
-    one RQ's error."""
+    one RQ's error; for a started one the worker that took it, when the queue knows."""
 
     state: JobState
     result: object = None
     error: str | None = None
     attempt: int | None = None
     superseded: bool = False
+    worker: str | None = None
 
 
 class JobInspector(Protocol):
@@ -57,6 +58,10 @@ class JobInspector(Protocol):
 
     def foreign_jobs(self, known_ids: set[int]) -> list[str]:
         """Job ids that look like ours (numeric) but have no row among `known_ids`."""
+
+    def release_abandoned(self, task_id: int) -> None:
+        """Forgets that a dead worker started the task's job, so that the queue's own clean-up of
+        abandoned jobs does not later fail the job's new delivery."""
 
 
 @dataclass
@@ -92,7 +97,7 @@ class Reconcile:
         for task in active:
             job = jobs.get(task.id, JobReport(JobState.MISSING))
             if task.status is TaskStatus.QUEUED:
-                self._queued(task, job, cutoff, report)
+                self._queued(task, job, workers, cutoff, report)
             else:
                 self._running(task, job, workers, cutoff, report)
         report.orphan_jobs = self.inspector.foreign_jobs({t.id for t in active})
@@ -109,16 +114,30 @@ class Reconcile:
                 if cursor is None:
                     return tasks
 
-    def _queued(self, task: Task, job: JobReport, cutoff, report: ReconcileReport) -> None:
-        # waiting: the queue delivers it; started: a worker is taking it right now. Missing, or ended
-        # in the queue (e.g. a retry whose write reached the ledger but whose answer was lost): nothing
-        # would ever deliver it again.
-        if job.state in (JobState.WAITING, JobState.STARTED) or (task.enqueued_at or task.created_at) > cutoff:
+    def _queued(self, task: Task, job: JobReport, workers: set[str] | None, cutoff,
+                report: ReconcileReport) -> None:
+        # waiting: the queue delivers it; started: a worker is taking it right now, unless that worker
+        # is dead (it died between taking the job and starting the row: the queue would only give the
+        # job up after its own abandoned-job timeout). Missing, or ended in the queue (e.g. a retry whose
+        # write reached the ledger but whose answer was lost): nothing would ever deliver it again.
+        abandoned = (job.state is JobState.STARTED and workers is not None and job.worker is not None
+                     and job.worker not in workers)
+        if (job.state is JobState.WAITING or (job.state is JobState.STARTED and not abandoned)
+                or (task.enqueued_at or task.created_at) > cutoff):
             return
         if self._moved_on(task):
             return
-        why = ("its job was missing from the queue" if job.state is JobState.MISSING
-               else f"its job had ended ({job.state.value}) in the queue without a new delivery")
+        if abandoned:
+            why = f"its job was taken by worker {job.worker}, which died before starting it (no heartbeat)"
+        elif job.state is JobState.MISSING:
+            why = "its job was missing from the queue"
+        else:
+            why = f"its job had ended ({job.state.value}) in the queue without a new delivery"
+        try:
+            if abandoned:
+                self.inspector.release_abandoned(task.id)
+        except AdapterError:
+            return  # the queue is down again: the next pass tries again
         self._note(task.id, f"the reconciler re-enqueued it: {why}")
         try:
             self.queue.enqueue(task)

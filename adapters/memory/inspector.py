@@ -14,6 +14,7 @@ class InMemoryJobInspector:
         self.states: dict[int, JobReport] = {}  # what a test says the queue knows beyond its waiting jobs
         self.workers: set[str] | None = set()  # None: liveness cannot be told (as after a Redis restart)
         self.foreign: list[str] = []
+        self.released: list[int] = []  # tasks whose abandoned start the reconciler released, in order
 
     def inspect(self, task_ids: Iterable[int]) -> dict[int, JobReport]:
         waiting = {job.task_id for job in self.queue.jobs}
@@ -32,3 +33,8 @@ class InMemoryJobInspector:
 
     def foreign_jobs(self, known_ids: set[int]) -> list[str]:
         return list(self.foreign)
+
+    def release_abandoned(self, task_id: int) -> None:
+        """Drops a state a test set for the task's job (the queue's own view, e.g. WAITING, shows again)."""
+        self.states.pop(task_id, None)
+        self.released.append(task_id)

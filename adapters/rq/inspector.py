@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from rq import Queue
+from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
@@ -64,6 +65,22 @@ class RqJobInspector:
                         found.add(job_id)
         return sorted(found, key=int)
 
+    def release_abandoned(self, task_id: int) -> None:
+        """Takes the job's entries out of its queue's started registry (they name the dead worker's
+        execution). Left there, RQ's clean-up would later take the job for abandoned: fail it, or
+        retry it a second time, while its new delivery waits or runs."""
+        with queue_errors(f"release the abandoned job of task {task_id}"):
+            try:
+                job = Job.fetch(str(task_id), connection=self.connection, serializer=self.serializer)
+            except NoSuchJobError:
+                return  # gone meanwhile: nothing left to release
+            registry = Queue(job.origin, connection=self.connection, serializer=self.serializer).started_job_registry
+            prefix = f"{task_id}:".encode()
+            stale = [entry for entry in self.connection.zrange(registry.key, 0, -1)
+                     if entry == str(task_id).encode() or entry.startswith(prefix)]
+            if stale:
+                self.connection.zrem(registry.key, *stale)
+
     def _report(self, job: Job) -> JobReport:
         state = _STATES.get(job.get_status(refresh=False), JobState.MISSING)
         if state is JobState.FINISHED:
@@ -78,4 +95,6 @@ class RqJobInspector:
         if state is JobState.FAILED:
             latest = job.latest_result()
             return JobReport(state, error=(latest.exc_string or "").strip() or None if latest else None)
+        if state is JobState.STARTED:
+            return JobReport(state, worker=job.worker_name or None)
         return JobReport(state)

@@ -183,3 +183,30 @@ def test_a_running_row_whose_job_ran_nothing_belongs_to_its_worker(service, reco
     reconcile.inspector.workers.clear()
     assert reconcile().ended == [1]
     assert "is gone (no heartbeat)" in service.get(1).log
+
+
+def test_a_queued_row_whose_job_a_dead_worker_took_is_re_enqueued_after_the_grace(service, reconcile):
+    service.enqueue(TaskRequest("add", [1, 2]))
+    service.queue.take_due()  # a worker took the job, then died before starting the row
+    reconcile.inspector.states[1] = JobReport(JobState.STARTED, worker="w-dead")
+    assert not reconcile()  # too fresh: the worker may be starting it right now
+    service.clock.advance(11)
+    assert reconcile().requeued == [1]
+    assert reconcile.inspector.released == [1]  # the queue no longer counts it as that worker's
+    assert reconcile().requeued == []  # its job waits again
+    service.worker.work()
+    done = service.get(1)
+    assert done.status is TaskStatus.FINISHED and done.attempts == 1
+    assert "taken by worker w-dead, which died before starting it" in done.log
+
+
+def test_a_queued_row_whose_job_a_live_worker_took_is_left_alone(service, reconcile):
+    service.enqueue(TaskRequest("add", [1, 2]))
+    service.queue.take_due()
+    reconcile.inspector.states[1] = JobReport(JobState.STARTED, worker="w-alive")
+    reconcile.inspector.workers.add("w-alive")
+    service.clock.advance(11)
+    assert not reconcile()
+    reconcile.inspector.workers = None  # liveness cannot be told: nobody is judged dead
+    assert not reconcile()
+    assert reconcile.inspector.released == []

@@ -75,3 +75,54 @@ def test_the_reconciler_re_enqueues_a_row_whose_job_redis_lost(memory_container,
 
     work(memory_container)
     assert memory_container.get_task()(task.id).status is TaskStatus.FINISHED
+
+
+def test_the_reconciler_re_enqueues_a_queued_row_whose_job_a_dead_worker_took(redis_url):
+    import time
+
+    from rq.registry import StartedJobRegistry
+
+    from adapters.rq.admission import GuardedJob
+    from entrypoints import runtime
+    from entrypoints.container import build_container
+    from entrypoints.settings import load_settings
+    from tests.integration.rq.conftest import settings_env
+
+    ttl = 2  # liveness period: a worker silent for 2 s is dead
+    container = build_container(load_settings(settings_env(redis_url, RQLEDGER_STORAGE="memory",
+                                                           RQLEDGER_WORKER_TTL=str(ttl))))
+    runtime.install(container)
+    connection = container.rq_connection()
+    try:
+        task = enqueue(container, "answer")
+        # a worker takes the job exactly as RQ does before calling our entry (which would start the
+        # row), then dies with everything it ran: it never heartbeats again
+        dying = Worker(["default"], name="dies-1", connection=connection, serializer=JSONSerializer,
+                       job_class=GuardedJob)
+        dying.register_birth()
+        job, _queue = dying.dequeue_job_and_maintain_ttl(timeout=1)
+        dying.prepare_execution(job)
+        dying.prepare_job_execution(job, remove_from_intermediate_queue=True)
+        inspector = container.job_inspector()
+        report = inspector.inspect([task.id])[task.id]
+        assert (report.state, report.worker) == (JobState.STARTED, "dies-1")
+        deadline = time.monotonic() + ttl + 3
+        while (live := inspector.live_workers()) is None or "dies-1" in live:
+            assert time.monotonic() < deadline, "the silent worker never counted as dead"
+            time.sleep(0.2)
+        reconcile = container.reconcile_tasks(grace=0)
+
+        assert reconcile().requeued == [task.id]
+
+        registry = StartedJobRegistry("default", connection=connection)
+        assert not [e for e in registry.get_job_ids(cleanup=False) if e.split(":")[0] == str(task.id)]
+        assert inspector.inspect([task.id])[task.id].state is JobState.WAITING
+        work(container)
+        done = container.get_task()(task.id)
+        assert (done.status, done.attempts) == (TaskStatus.FINISHED, 1)
+        assert "taken by worker dies-1, which died before starting it" in done.log
+        registry.cleanup(timestamp=time.time() + 10 ** 6)  # RQ's abandoned-job clean-up, long after
+        assert Job.fetch(str(task.id), connection=connection, serializer=JSONSerializer).get_status() == "finished"
+    finally:
+        runtime.reset()
+        connection.close()

@@ -2,9 +2,12 @@
 
 `rqledger scheduler` enqueues one job per firing, `run_schedule(schedule_id, name,
 scheduled_at)` with the nominal firing time as ISO-8601. The run is recorded
-once per (schedule, scheduled time) by the database; a duplicate delivery, a
-firing of a canceled or deleted schedule is skipped. The task's own failure is
-recorded on the run (and the parent), never raised into RQ: the RQ job finishes.
+once per (schedule, scheduled time) by the database; a duplicate delivery or a
+firing of a canceled schedule is skipped (the RQ job finishes). A firing of a
+schedule the ledger does not have (a forged job, or one deleted while its
+firing waited) runs nothing and fails in RQ, like our other refused jobs. The
+task's own failure is recorded on the run (and the parent), never raised into
+RQ: the RQ job finishes.
 """
 
 from __future__ import annotations
@@ -22,6 +25,14 @@ RUN_FUNCTION = f"{__name__}.run_schedule"
 log = logging.getLogger(__name__)
 
 
+class ScheduleMissing(Exception):
+    """A firing names a schedule that is not in the ledger (deleted, or never existed): nothing was run."""
+
+    def __init__(self, schedule_id):
+        super().__init__(f"refused, nothing was run: schedule {schedule_id} does not exist "
+                         f"(deleted, or never existed)")
+
+
 def run_schedule(schedule_id: int, name: str, scheduled_at: str) -> dict:
     """Runs one firing of schedule `schedule_id` (task `name`, for the record) due at `scheduled_at`."""
     due = datetime.fromisoformat(scheduled_at)
@@ -32,8 +43,11 @@ def run_schedule(schedule_id: int, name: str, scheduled_at: str) -> dict:
     try:
         run = runtime.current().run_schedule()(int(schedule_id), due, worker)
     except ScheduleNotFound:
-        log.info("schedule %s (%s) was deleted: firing %s skipped", schedule_id, name, scheduled_at)
-        return {"skipped": "the schedule was deleted"}
+        # a forged job and the late firing of a deleted schedule look alike (no row either way): both
+        # end failed in RQ, so that a job naming a schedule that never existed is not taken for done
+        log.warning("schedule %s (%s) does not exist: firing %s refused, nothing run", schedule_id, name,
+                    scheduled_at)
+        raise ScheduleMissing(schedule_id) from None
     if run is None:
         return {"skipped": "already recorded, or the schedule is canceled"}
     return {"run_id": run.id, "status": run.status.value}

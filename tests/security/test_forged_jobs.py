@@ -12,9 +12,11 @@ from rq import Callback
 from rq.job import JobStatus
 
 from adapters.rq import LedgerSimpleWorker
+from application.ports import ScheduleQuery
 from application.registry import TaskRegistry, task
 from application.tasks import TaskRequest
 from domain.task import TaskStatus
+from entrypoints import schedule_jobs
 from entrypoints.jobs import __name__ as jobs_module
 from entrypoints.worker import build_worker
 from tests.security import canary
@@ -23,6 +25,7 @@ from tests.security.forgery import forge, forge_abandoned, forge_pickled, rq_out
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
 RUN_TASK = f"{jobs_module}.run_task"
+RUN_SCHEDULE = schedule_jobs.RUN_FUNCTION
 TOUCH = f"{canary.__name__}.touch"
 CALLBACK = f"{canary.__name__}.touch_from_callback"
 
@@ -96,6 +99,19 @@ def test_our_entry_naming_an_unregistered_task_type_fails_without_running_anythi
     status, failed, error = rq_outcome(ledger_env["REDIS_URL"], "987654")
     assert status == JobStatus.FAILED and failed, (status, worker.output)
     assert "'os.system' is not registered" in error, error
+
+
+def test_our_schedule_entry_naming_a_schedule_that_does_not_exist_fails_without_running_anything(
+        ledger, ledger_env, start_worker):
+    forge(ledger_env["REDIS_URL"], RUN_SCHEDULE, [987654, "greet", "2026-01-01T00:00:00+00:00"],
+          "schedule-987654-forged")
+
+    worker = run_worker_after(ledger, start_worker)
+
+    status, failed, error = rq_outcome(ledger_env["REDIS_URL"], "schedule-987654-forged")
+    assert status == JobStatus.FAILED and failed, (status, worker.output)
+    assert "schedule 987654 does not exist" in error, error
+    assert ledger.list_schedules()(ScheduleQuery()).items == []  # nothing was recorded, nothing ran
 
 
 def test_a_row_of_a_task_type_the_worker_does_not_know_fails_without_running(ledger, ledger_env, start_worker,

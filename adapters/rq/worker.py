@@ -5,6 +5,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import threading
 from typing import Collection, Protocol, Sequence
 
 from rq import SimpleWorker, Worker
@@ -119,7 +120,32 @@ class LedgerWorker(LedgerHooks, Worker):
 
 
 class LedgerSimpleWorker(LedgerHooks, SimpleWorker):
-    """The same without forking (jobs run in the worker's own process): for tests and debugging."""
+    """The same without forking (jobs run in the worker's own process): for tests and debugging.
+
+    RQ's SimpleWorker sends no heartbeat while a job runs (a forking worker does, between
+    its waits on the horse), so the reconciler would judge it dead during any task longer
+    than the liveness period: a background thread heartbeats every
+    `job_monitoring_interval` seconds while a job runs, and stops with it.
+    """
+
+    def execute_job(self, job, queue):
+        stop = threading.Event()
+        beat = threading.Thread(target=self._heartbeat_until, args=(stop,), daemon=True,
+                                name=f"heartbeat-{self.name}")
+        beat.start()
+        try:
+            return super().execute_job(job, queue)
+        finally:
+            stop.set()
+            beat.join()
+
+    def _heartbeat_until(self, stop: threading.Event) -> None:
+        every = max(1, int(self.job_monitoring_interval))
+        while not stop.wait(every):
+            try:
+                self.heartbeat(every + 60)  # as RQ's own heartbeat while it watches a work-horse
+            except Exception:  # never let the thread die silently mid-task: the next beat tries again
+                self.log.exception("Worker %s: heartbeat during a job failed", self.name)
 
 
 def _describe_failure(job, exc_string: str) -> str:

@@ -215,3 +215,49 @@ def test_a_ledger_that_refuses_progress_does_not_fail_the_task(memory_container,
 
     assert row(memory_container, task.id).status is TaskStatus.FINISHED
     assert 1 <= caplog.text.count("progress not written to the ledger") <= 5  # backs off, never a flood
+
+
+def test_the_in_process_worker_stays_live_through_a_task_longer_than_the_liveness_period(redis_url):
+    import threading
+    import time
+
+    from adapters.rq import RqJobInspector
+    from entrypoints import runtime
+    from entrypoints.container import build_container
+    from entrypoints.settings import load_settings
+    from tests.integration.rq.conftest import settings_env
+
+    ttl = 2  # heartbeats every second: a 3.5 s task outlives the period twice over
+    container = build_container(load_settings(settings_env(redis_url, RQLEDGER_STORAGE="memory",
+                                                           RQLEDGER_WORKER_TTL=str(ttl))))
+    runtime.install(container)
+    inspector = RqJobInspector(container.rq_connection(), worker_ttl=ttl)
+    samples: list[tuple[float, str | None, set]] = []  # (seconds since the row started, its worker, live)
+    done = threading.Event()
+
+    def watch(task_id):
+        started = None
+        while not done.wait(0.2):
+            current = row(container, task_id)
+            if current.status is TaskStatus.RUNNING:
+                started = started or time.monotonic()
+                samples.append((time.monotonic() - started, current.worker, inspector.live_workers() or set()))
+
+    try:
+        task = container.enqueue_task()(TaskRequest("nap", [3.5]))
+        watcher = threading.Thread(target=watch, args=(task.id,))
+        watcher.start()
+        try:
+            work(container)
+        finally:
+            done.set()
+            watcher.join()
+
+        assert row(container, task.id).status is TaskStatus.FINISHED
+        late = [(at, worker, live) for at, worker, live in samples if at > ttl + 0.5]
+        assert late, samples
+        assert all(worker in live for at, worker, live in late), late
+        assert not [t for t in threading.enumerate() if t.name.startswith("heartbeat-")]  # stopped after
+    finally:
+        runtime.reset()
+        container.rq_connection().close()

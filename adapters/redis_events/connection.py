@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import redis
+from redis.driver_info import DriverInfo
 
 CHANNEL = "rqledger:events"
+
+# redis-py reads its version from the package metadata for each new connection without it (~0.8 ms each)
+DRIVER_INFO = DriverInfo(lib_version=redis.__version__)
 
 
 def channel_for(url: str) -> str:
@@ -20,4 +24,4 @@ def channel_for(url: str) -> str:
 def connect(url: str, socket_timeout: float | None = 2.0) -> redis.Redis:
     """A client for `url`; `socket_timeout=None` for a pub/sub reader that waits on its own terms."""
     return redis.Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=socket_timeout,
-                                health_check_interval=30)
+                                health_check_interval=30, driver_info=DRIVER_INFO)

@@ -22,11 +22,12 @@ class RedisEventPublisher:
     reporting progress while Redis is down must not wait for a connect timeout each time.
     """
 
-    def __init__(self, url: str, channel: str | None = None, pause: float = 5.0):
+    def __init__(self, url: str, channel: str | None = None, pause: float = 5.0, client=None):
         self.url = url
         self.channel = channel or channel_for(url)
         self.pause = pause
-        self._client = None
+        self._client = client
+        self._borrowed = client is not None  # someone else's client: close() leaves it open
         self._quiet_until = 0.0
         self._lock = threading.Lock()
 
@@ -48,8 +49,13 @@ class RedisEventPublisher:
                 self._client = connect(self.url)
             return self._client
 
+    def over(self, client) -> "RedisEventPublisher":
+        """The same channel, published over an open client of the same Redis (e.g. an RQ job's
+        connection), which saves a work-horse a connection of its own per job (~6 ms)."""
+        return RedisEventPublisher(self.url, channel=self.channel, pause=self.pause, client=client)
+
     def close(self) -> None:
         with self._lock:
-            if self._client is not None:
+            if self._client is not None and not self._borrowed:
                 self._client.close()
                 self._client = None

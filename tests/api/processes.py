@@ -5,19 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from tests.processes import rqledger_command, wait_for  # noqa: F401 (its users import it from here)
 
 ROOT = Path(__file__).resolve().parents[2]
 TASK_MODULES = "demo_tasks,tests.api.tasks"
-
-
-def rqledger_command() -> list[str]:
-    script = Path(sys.executable).with_name("rqledger")
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from entrypoints.cli import main; main()"]
 
 
 def service_env(database_url: str, redis_url: str, **extra: str) -> dict:
@@ -81,15 +76,3 @@ class WebServer(Process):
             except OSError:
                 time.sleep(0.1)
         raise AssertionError(f"rqledger web did not answer within {timeout} s:\n{self.output}")
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.05, what: str = "the condition"):
-    """Polls `predicate` until it returns something truthy (returned), or fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout} s (last: {value!r})")
-        time.sleep(interval)

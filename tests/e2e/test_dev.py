@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -19,21 +17,13 @@ import psutil
 import pytest
 
 from tests.services import free_port
+from tests.processes import rqledger_command
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 READY_WITHIN = 20.0
 FEED = (b"<?xml version='1.0'?><rss version='2.0'><channel><title>Dev feed</title>"
         b"<item><title>Hello</title><link>http://example.test/hello</link></item></channel></rss>")
-
-
-def rqledger_command() -> list[str]:
-    """The installed `rqledger` script of this interpreter's environment."""
-    script = Path(sys.executable).with_name("rqledger")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("rqledger")
-    return [found] if found else [sys.executable, "-c", "from entrypoints.cli import main; main(prog_name='rqledger')"]
 
 
 def user_environment() -> dict[str, str]:

@@ -10,17 +10,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from tests.processes import rqledger_command, wait_for  # noqa: F401 (its users import it from here)
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def rqledger_command() -> list[str]:
-    script = Path(sys.executable).with_name("rqledger")
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from entrypoints.cli import main; main()"]
 
 
 @dataclass(frozen=True)
@@ -133,16 +128,3 @@ class Services:
     def stop_all(self) -> None:
         for service in self.started:
             service.kill_all()
-
-
-def wait_for(condition, timeout: float, interval: float = 0.05, what: str = "the condition", details=None):
-    """Polls `condition()` until it returns something truthy (returned); fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            extra = f"\n{details()}" if details else ""
-            raise AssertionError(f"{what} did not happen within {timeout} s (last: {value!r}){extra}")
-        time.sleep(interval)

@@ -5,16 +5,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
+from tests.processes import rqledger_command, wait_for  # noqa: F401 (its users import it from here)
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def rqledger_command() -> list[str]:
-    script = Path(sys.executable).with_name("rqledger")
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from entrypoints.cli import main; main()"]
 
 
 class WorkerProcess:
@@ -54,15 +48,3 @@ class WorkerProcess:
             except ProcessLookupError:
                 pass
         self._log.close()
-
-
-def wait_for(predicate, timeout: float, interval: float = 0.05, what: str = "the condition"):
-    """Polls `predicate` until it returns something truthy (returned), or fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not happen within {timeout} s (last: {value!r})")
-        time.sleep(interval)

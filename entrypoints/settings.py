@@ -33,6 +33,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
             "max_retry_interval": float(env.get("RQLEDGER_MAX_RETRY_INTERVAL", str(24 * 3600))),
             "queues": queues,
         },
+        "log_format": env.get("RQLEDGER_LOG_FORMAT", "text"),  # or "json": one object per log line
         "progress_interval": float(env.get("RQLEDGER_PROGRESS_INTERVAL", "2")),
         # seconds between `rqledger scheduler` passes: how late a firing may be
         "scheduler_interval": float(env.get("RQLEDGER_SCHEDULER_INTERVAL", "1")),

@@ -16,6 +16,7 @@ from adapters.rq import JobFailures, LedgerWorker, queue_errors, redis_connectio
 from adapters.rq.liveness import rq_worker_options
 from adapters.scheduler import RunFailures
 from domain.task import Task
+from entrypoints.logs import apply_log_format
 from entrypoints import runtime
 from entrypoints.container import Container, build_container
 
@@ -57,6 +58,7 @@ def run_worker(queues: list[str] | None = None, burst: bool = False, with_schedu
     container = container or build_container()
     runtime.install(container)  # entrypoints.jobs.run_task finds this container in the work-horses
     configure_logging()
+    apply_log_format(container.config.log_format() or "text")
     url = container.config.redis_url()
     with queue_errors(f"be reached at {_where(url)} (REDIS_URL)"):
         redis_connection(url).ping()  # a clear one-line error instead of a traceback from deep inside RQ

@@ -138,7 +138,8 @@ class LedgerJob:
         attempt = task.attempts
         began = self._began = time.monotonic()
         self._remember_attempt(job, attempt)
-        log.info("task %s %s attempt %s started", task.id, task.name, attempt)
+        log.info("task %s %s attempt %s started", task.id, task.name, attempt,
+                 extra={"event": "task_started", "task_id": task.id, "task": task.name, "attempt": attempt})
         outcome, cause = self._run(job, task, name)
         return self._answer(job, task, attempt, outcome, cause, time.monotonic() - began)
 
@@ -211,21 +212,27 @@ class LedgerJob:
 
     def _answer(self, job, task: Task, attempt: int, outcome, cause, seconds: float):
         where = f"task {task.id} {task.name} attempt {attempt}"
+
+        def ended(outcome_name: str) -> dict:  # the fields of the end line, for JSON logs
+            return {"extra": {"event": "task_ended", "task_id": task.id, "task": task.name, "attempt": attempt,
+                              "outcome": outcome_name, "duration_s": round(seconds, 3)}}
+
         if outcome is None:
-            log.info("%s ended elsewhere (canceled or superseded) after %.2f s", where, seconds)
+            log.info("%s ended elsewhere (canceled or superseded) after %.2f s", where, seconds, **ended("superseded"))
             return {SUPERSEDED: "the ledger row had moved on: its outcome was refused"}
         if isinstance(outcome, _Unrecorded):
             return {UNRECORDED: {"attempt": attempt, "result": outcome.value}}
-        ended = outcome.task
-        if ended.status is TaskStatus.FINISHED:
-            log.info("%s finished in %.2f s", where, seconds)
-            return ended.result
-        if ended.status is TaskStatus.QUEUED and outcome.retry_in is not None:
-            log.info("%s failed in %.2f s; retrying in %g s", where, seconds, outcome.retry_in)
+        ended_task = outcome.task
+        if ended_task.status is TaskStatus.FINISHED:
+            log.info("%s finished in %.2f s", where, seconds, **ended("finished"))
+            return ended_task.result
+        if ended_task.status is TaskStatus.QUEUED and outcome.retry_in is not None:
+            log.info("%s failed in %.2f s; retrying in %g s", where, seconds, outcome.retry_in, **ended("retrying"))
             return retry_for_rq(job, outcome.retry_in) if job is not None else None
-        summary = _last_error(ended)
-        log.info("%s %s in %.2f s: %s", where, ended.status.value, seconds, summary)
-        if ended.status is TaskStatus.FAILED:
+        summary = _last_error(ended_task)
+        log.info("%s %s in %.2f s: %s", where, ended_task.status.value, seconds, summary,
+                 **ended(ended_task.status.value))
+        if ended_task.status is TaskStatus.FAILED:
             raise TaskFailed(task.id, summary) from cause
         return None
 

@@ -17,10 +17,12 @@ import click
 def scheduler(interval: float | None, reconcile_every: float | None, burst: bool) -> None:
     """Fires scheduled and cron tasks; SIGTERM stops it after the current pass."""
     from entrypoints.container import build_container
+    from entrypoints.logs import apply_log_format
     from entrypoints.scheduler import SchedulerProcess
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     container = build_container()
+    apply_log_format(container.config.log_format() or "text")
     if interval is None:
         interval = float(container.config.scheduler_interval() or 1.0)
     if reconcile_every is None:

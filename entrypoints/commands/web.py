@@ -16,11 +16,14 @@ def web(host: str, port: int, threads: int) -> None:
     """Serve the HTTP API (/api, /openapi.json) and the dashboard (/) with waitress."""
     from waitress import create_server
 
+    from entrypoints.logs import apply_log_format
+    from entrypoints.settings import load_settings
     from entrypoints.web import create_app
     from entrypoints.web.app import MAX_BODY
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # imported with the SQL adapter; its setup chatter
+    apply_log_format(load_settings()["log_format"])
     # every open dashboard holds a thread for its event stream; a quarter of them stay for API calls
     app = create_app(RQLEDGER_MAX_STREAMS=max(threads - max(threads // 4, 2), 1))
     try:

@@ -261,3 +261,15 @@ def test_the_in_process_worker_stays_live_through_a_task_longer_than_the_livenes
     finally:
         runtime.reset()
         container.rq_connection().close()
+
+
+def test_each_task_start_and_end_is_one_log_line_with_its_fields(memory_container, caplog):
+    task = memory_container.enqueue_task()(TaskRequest("greet", ["log"]))
+
+    with caplog.at_level("INFO", logger="rqledger"):
+        work(memory_container)
+
+    lines = [r for r in caplog.records if getattr(r, "task_id", None) == task.id]
+    assert [r.event for r in lines] == ["task_started", "task_ended"]
+    end = lines[-1]
+    assert (end.task, end.attempt, end.outcome) == ("greet", 1, "finished") and end.duration_s >= 0

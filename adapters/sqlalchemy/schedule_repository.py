@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from adapters.sqlalchemy.errors import WriteRefused
+from adapters.sqlalchemy.guarded import guarded_update
 from adapters.sqlalchemy.conversion import (run_from_row, run_values, schedule_from_row, schedule_key,
                                             schedule_values)
 from adapters.sqlalchemy.statistics import runs_by_schedule_and_status, schedules_by_name_and_status
@@ -56,20 +57,9 @@ class SqlAlchemyScheduleRepository:
     def save(self, schedule: ScheduledTask) -> None:
         """A compare-and-set on `version`, like a task's."""
         transaction = self._uow.transaction()
-        read = transaction.schedule_versions.get(schedule.id)
-        statement = update(schedules).where(schedules.c.id == schedule.id)
-        if read is not None:
-            statement = statement.where(schedules.c.version == read)
-        values = schedule_values(schedule)
-        try:
-            result = self._uow.execute(statement, values)
-        except (TypeError, ValueError) as exc:
-            refuse_unstorable("schedule", schedule.id, values, ("args", "kwargs"), exc)
-        if result.rowcount != 1:
-            current = self._uow.execute(select(schedules.c.status).where(schedules.c.id == schedule.id)).scalar()
-            if current is None:
-                raise ScheduleNotFound(schedule.id)
-            raise ConcurrentUpdate("schedule", schedule.id, ScheduleStatus(current), schedule.status)
+        guarded_update(self._uow, schedules, schedule, kind="schedule", values=schedule_values(schedule),
+                       guard=schedules.c.version, read=transaction.schedule_versions.get(schedule.id),
+                       json_fields=("args", "kwargs"), status_type=ScheduleStatus, not_found=ScheduleNotFound)
         transaction.schedule_versions[schedule.id] = schedule.version
 
     def delete(self, schedule_id: int) -> None:
@@ -121,20 +111,9 @@ class SqlAlchemyScheduleRepository:
     def save_run(self, run: ScheduledTaskInstance) -> None:
         """Guarded by the status read: two deliveries of one run cannot both end it."""
         transaction = self._uow.transaction()
-        read = transaction.run_statuses.get(run.id)
-        statement = update(runs).where(runs.c.id == run.id)
-        if read is not None:
-            statement = statement.where(runs.c.status == read)
-        values = run_values(run)
-        try:
-            result = self._uow.execute(statement, values)
-        except (TypeError, ValueError) as exc:
-            refuse_unstorable("run", run.id, values, ("result",), exc)
-        if result.rowcount != 1:
-            current = self._uow.execute(select(runs.c.status).where(runs.c.id == run.id)).scalar()
-            if current is None:
-                raise RunNotFound(run.id)
-            raise ConcurrentUpdate("run", run.id, RunStatus(current), run.status)
+        guarded_update(self._uow, runs, run, kind="run", values=run_values(run), guard=runs.c.status,
+                       read=transaction.run_statuses.get(run.id), json_fields=("result",),
+                       status_type=RunStatus, not_found=RunNotFound)
         transaction.run_statuses[run.id] = run.status.value
 
     def list_runs(self, schedule_id: int, limit: int = 50, before_id: int | None = None) -> Page:

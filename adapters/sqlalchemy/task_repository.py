@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING, Sequence
 
 from sqlalchemy import insert, select, update
 
-from adapters.sqlalchemy.errors import WriteRefused
+from adapters.sqlalchemy.guarded import guarded_update
 from adapters.sqlalchemy.conversion import attempt_from_row, attempt_values, task_from_row, task_values
 from adapters.sqlalchemy.statistics import attempt_duration_buckets, tasks_by_name_and_status
 from adapters.sqlalchemy.tables import task_attempts, tasks
 from adapters.sqlalchemy.values import refuse_unstorable
 from application.ports import Histogram, Page, TaskQuery
-from domain.errors import ConcurrentUpdate, TaskNotFound
+from domain.errors import TaskNotFound
 from domain.task import ACTIVE, Attempt, AttemptOutcome, Task, TaskStatus
 
 if TYPE_CHECKING:
@@ -50,20 +50,9 @@ class SqlAlchemyTaskRepository:
     def save(self, task: Task) -> None:
         """UPDATE ... WHERE id = :id AND version = :read; no row matched: someone else wrote first."""
         transaction = self._uow.transaction()
-        read = transaction.task_versions.get(task.id)
-        statement = update(tasks).where(tasks.c.id == task.id)
-        if read is not None:
-            statement = statement.where(tasks.c.version == read)
-        values = task_values(task)
-        try:
-            result = self._uow.execute(statement, values)
-        except (TypeError, ValueError) as exc:
-            refuse_unstorable("task", task.id, values, _JSON_FIELDS, exc)
-        if result.rowcount != 1:
-            current = self._uow.execute(select(tasks.c.status).where(tasks.c.id == task.id)).scalar()
-            if current is None:
-                raise TaskNotFound(task.id)
-            raise ConcurrentUpdate("task", task.id, TaskStatus(current), task.status)
+        guarded_update(self._uow, tasks, task, kind="task", values=task_values(task), guard=tasks.c.version,
+                       read=transaction.task_versions.get(task.id), json_fields=_JSON_FIELDS,
+                       status_type=TaskStatus, not_found=TaskNotFound)
         transaction.task_versions[task.id] = task.version
         self._write_attempts(task)
 

@@ -75,7 +75,7 @@ class Container(containers.DeclarativeContainer):
 
     memory_store = providers.Singleton(InMemoryStore)
     # the ledger database: one engine (connection pool) per process, created on first use, never at import
-    database_engine = providers.Singleton(create_ledger_engine, config.database_url)
+    database_engine = providers.Singleton(create_ledger_engine, config.database_url, durability=config.durability)
     uow = providers.Selector(
         config.storage,
         memory=providers.Factory(InMemoryUnitOfWork, store=memory_store),

@@ -46,6 +46,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         "reconcile_grace": float(env.get("RQLEDGER_RECONCILE_GRACE", "10")),
         # seconds a worker keeps retrying a task's outcome while the database is unreachable
         "outcome_patience": float(env.get("RQLEDGER_OUTCOME_PATIENCE", "30")),
+        # "durable" (default): every ledger commit waits for the database's disk flush; "fast": PostgreSQL
+        # commits with synchronous_commit off and SQLite with synchronous=OFF (a database crash can lose the
+        # last commits; the reconciler repairs rows from RQ's view). See benchmarks/README.md.
+        "durability": _durability(env.get("RQLEDGER_DURABILITY", "durable")),
         # SMTP for send_mail; without MAIL_SERVER, RQLEDGER_MAIL_OUTBOX names a folder of .eml files (dev sets it)
         "mail": {
             "server": env.get("MAIL_SERVER") or None,
@@ -59,6 +63,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         # the folder create_image_set reads images from and writes thumbnails to
         "media_dir": env.get("RQLEDGER_MEDIA_DIR", "media"),
     }
+
+
+DURABILITY_MODES = ("durable", "fast")
+
+
+def _durability(value: str) -> str:
+    mode = value.strip().lower()
+    if mode not in DURABILITY_MODES:
+        raise ValueError(f"RQLEDGER_DURABILITY must be one of {', '.join(DURABILITY_MODES)}, not {value!r}")
+    return mode
 
 
 def _with_dev_session(env: Mapping[str, str]) -> Mapping[str, str]:

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from rq.exceptions import StopRequested
 
-from adapters.rq import JobFailures, LedgerWorker, queue_errors, redis_connection
+from adapters.rq import JobFailures, LedgerSimpleWorker, LedgerWorker, queue_errors, redis_connection
 from adapters.rq.liveness import rq_worker_options
 from adapters.scheduler import RunFailures
 from domain.task import Task
@@ -52,9 +52,10 @@ def build_worker(container: Container, queues: list[str] | None = None, worker_c
 
 
 def run_worker(queues: list[str] | None = None, burst: bool = False, with_scheduler: bool = True,
-               container: Container | None = None) -> bool:
+               container: Container | None = None, simple: bool = False) -> bool:
     """Runs until SIGTERM/SIGINT (warm shutdown: the current task finishes) or, with `burst`, until the
-    queues are empty. Returns whether any job was worked on."""
+    queues are empty. Returns whether any job was worked on. `simple`: tasks run in this process
+    (LedgerSimpleWorker) instead of one forked work-horse each (LedgerWorker)."""
     container = container or build_container()
     runtime.install(container)  # entrypoints.jobs.run_task finds this container in the work-horses
     configure_logging()
@@ -68,7 +69,8 @@ def run_worker(queues: list[str] | None = None, burst: bool = False, with_schedu
     worker = None
     while True:
         try:
-            worker = build_worker(container, queues, failure_handlers=(runs,))
+            worker = build_worker(container, queues, failure_handlers=(runs,),
+                                  worker_class=LedgerSimpleWorker if simple else LedgerWorker)
             worked = worker.work(burst=burst, with_scheduler=with_scheduler, logging_level="INFO")
         except (StopRequested, SystemExit):
             raise

@@ -13,13 +13,16 @@ from entrypoints.command_errors import one_line_errors
 @click.option("--burst", is_flag=True, help="Work until the queues are empty, then exit.")
 @click.option("--without-scheduler", is_flag=True,
               help="Do not run RQ's scheduler (interval retries then wait for another worker that runs it).")
+@click.option("--simple", is_flag=True,
+              help="Run tasks in the worker's own process (RQ's SimpleWorker) instead of a work-horse forked per "
+                   "task: faster for short tasks, but a task that crashes or leaks takes the worker with it.")
 @one_line_errors
-def worker(queues: str | None, burst: bool, without_scheduler: bool) -> None:
+def worker(queues: str | None, burst: bool, without_scheduler: bool, simple: bool) -> None:
     """Run an RQ worker that records every task in the ledger (SIGTERM: finish the current task, then exit)."""
     from entrypoints.worker import run_worker
 
     names = [q.strip() for q in queues.split(",") if q.strip()] if queues else None
-    run_worker(queues=names, burst=burst, with_scheduler=not without_scheduler)
+    run_worker(queues=names, burst=burst, with_scheduler=not without_scheduler, simple=simple)
 
 
 COMMANDS = [worker]

@@ -40,14 +40,15 @@ def job_of(ledger, task_id) -> Job:
     return Job.fetch(str(task_id), connection=ledger.rq_connection(), serializer=JSONSerializer)
 
 
-@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
-def test_a_burst_worker_records_results_failures_and_timeouts(ledger, start_worker):
+@pytest.mark.parametrize("database_url, worker_args", [("sqlite", ()), ("postgresql", ()), ("sqlite", ("--simple",))],
+                         indirect=["database_url"], ids=["sqlite", "postgresql", "sqlite-simple"])
+def test_a_burst_worker_records_results_failures_and_timeouts(ledger, start_worker, worker_args):
     greeting = enqueue(ledger, "greet", "세계")
     plain = enqueue(ledger, "answer")
     broken = enqueue(ledger, "explode", "kaboom")
     slow = enqueue(ledger, "oversleep", 5)
 
-    worker = start_worker("--burst")
+    worker = start_worker("--burst", *worker_args)
     assert worker.wait(60) == 0
 
     done = row(ledger, greeting.id)

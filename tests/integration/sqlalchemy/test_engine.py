@@ -130,3 +130,31 @@ def test_an_in_memory_sqlite_ledger_is_upgraded_through_its_engine():
             assert uow.tasks.get(task.id).name == "t"
     finally:
         engine.dispose()
+
+
+def test_the_durable_default_waits_for_the_flush_and_fast_mode_does_not_on_postgresql():
+    from tests.services import POSTGRES_URL, reachable, unavailable
+
+    reason = reachable(POSTGRES_URL)
+    if reason:
+        unavailable("PostgreSQL", reason)
+    seen = {}
+    for mode in ("durable", "fast"):
+        engine = create_ledger_engine(POSTGRES_URL, durability=mode)
+        try:
+            with engine.connect() as connection:
+                seen[mode] = connection.exec_driver_sql("SHOW synchronous_commit").scalar()
+        finally:
+            engine.dispose()
+    assert seen == {"durable": "on", "fast": "off"}
+
+
+def test_fast_mode_on_sqlite_skips_the_sync_and_keeps_wal(tmp_path):
+    engine = create_ledger_engine(f"sqlite:///{tmp_path / 'ledger.db'}", durability="fast")
+    try:
+        with engine.connect() as connection:
+            settings = {name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()
+                        for name in ("journal_mode", "synchronous", "foreign_keys")}
+        assert settings == {"journal_mode": "wal", "synchronous": 0, "foreign_keys": 1}
+    finally:
+        engine.dispose()

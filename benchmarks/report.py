@@ -6,7 +6,7 @@ import os
 import platform
 import statistics
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -23,20 +23,39 @@ class Row:
     bare: float | None
     ratio: float | None = None
     note: str = ""
+    # the spread over the rounds: min and max of each side's values and of the per-round ratios
+    ledger_min: float | None = None
+    ledger_max: float | None = None
+    bare_min: float | None = None
+    bare_max: float | None = None
+    ratio_min: float | None = None
+    ratio_max: float | None = None
+    extra: dict = field(default_factory=dict)  # facts for the JSON only (e.g. a query plan)
 
 
-def compared(section: str, metric: str, unit: str, pairs: list[tuple[float, float]], note: str = "") -> Row:
-    """A row from (rqledger, bare) pairs, one per repeat: medians of each side and of the pairs' ratios."""
-    ledger = statistics.median(p[0] for p in pairs)
-    bare = statistics.median(p[1] for p in pairs)
+def compared(section: str, metric: str, unit: str, pairs: list[tuple[float, float]], note: str = "",
+             **extra) -> Row:
+    """A row from (rqledger, bare) pairs, one per repeat: medians of each side and of the pairs' ratios,
+    with the min and max of each."""
+    ledgers = [p[0] for p in pairs]
+    bares = [p[1] for p in pairs]
     ratios = [p[0] / p[1] for p in pairs if p[1]]
-    return Row(section, metric, unit, ledger, bare, statistics.median(ratios) if ratios else None, note)
+    return Row(section, metric, unit, statistics.median(ledgers), statistics.median(bares),
+               statistics.median(ratios) if ratios else None, note,
+               min(ledgers), max(ledgers), min(bares), max(bares),
+               min(ratios) if ratios else None, max(ratios) if ratios else None, extra)
 
 
 def single(section: str, metric: str, unit: str, values: list[float], bare: float | None = None,
-           note: str = "") -> Row:
+           note: str = "", **extra) -> Row:
     """A row where only rqledger has a measured value (bare RQ: a known constant such as 0, or nothing)."""
-    return Row(section, metric, unit, statistics.median(values), bare, None, note)
+    return Row(section, metric, unit, statistics.median(values), bare, None, note,
+               min(values), max(values), extra=extra)
+
+
+def skipped(section: str, metric: str, why: str) -> Row:
+    """A row saying that a measurement did not run, and why."""
+    return Row(section, metric, "", None, None, None, f"skipped: {why}")
 
 
 def _number(value: float | None, unit: str) -> str:
@@ -51,16 +70,23 @@ def _ratio(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}x"
 
 
+def _spread(low: float | None, high: float | None) -> str:
+    if low is None or high is None:
+        return "-"
+    return f"{_number(low, '')}..{_number(high, '')}"
+
+
 def render(rows: list[Row], markdown: bool = False) -> str:
-    header = ("section", "metric", "rqledger", "bare RQ", "ratio", "note")
-    cells = [(r.section, r.metric, _number(r.ledger, r.unit), _number(r.bare, r.unit), _ratio(r.ratio), r.note)
+    header = ("section", "metric", "rqledger", "min..max", "bare RQ", "min..max", "ratio", "note")
+    cells = [(r.section, r.metric, _number(r.ledger, r.unit), _spread(r.ledger_min, r.ledger_max),
+              _number(r.bare, r.unit), _spread(r.bare_min, r.bare_max), _ratio(r.ratio), r.note)
              for r in rows]
     if markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(c) + " |" for c in cells]
         return "\n".join(lines)
     widths = [max(len(str(row[i])) for row in [header, *cells]) for i in range(len(header))]
-    align = ("<", "<", ">", ">", ">", "<")
+    align = ("<", "<", ">", ">", ">", ">", ">", "<")
 
     def line(row) -> str:
         return "  ".join(f"{str(v):{a}{w}}" for v, a, w in zip(row, align, widths)).rstrip()

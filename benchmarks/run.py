@@ -3,10 +3,14 @@
     python -m benchmarks [--redis-url URL] [--database-url sqlite|postgresql|mysql|URL]
                          [--tasks N] [--repeat R] [--quick] [--only a,b] [--markdown]
 
-Sections: enqueue (one by one, batch, HTTP batch), execute (forking burst workers,
-in-process SimpleWorkers), progress (set_progress in a tight loop), requests (SQL
-statements and Redis commands per task). Each measurement is repeated; the table
-shows medians and the median of the ratios, each ratio measured back to back.
+Sections: enqueue (one by one, batch, HTTP batch, and the one-INSERT ceiling),
+execute (forking burst workers, in-process SimpleWorkers), progress (set_progress in
+a tight loop), http (a real `rqledger web` with 1 and 8 clients), latency (enqueue to
+finished with running workers), listing (API pages on a big tasks table), requests
+(SQL statements and Redis commands per task), memory (worker RSS after 100 and
+--memory-tasks tasks). Each measurement is repeated after a warm-up; the table shows
+medians with min..max, and the median of the ratios, each ratio measured back to back.
+See benchmarks/README.md.
 
 It takes a Redis database number of its own on --redis-url's server (the same
 locks as the tests; the number in the URL is ignored) and a ledger database of its
@@ -30,7 +34,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python benchmarks/run.py`: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-SECTIONS = ("enqueue", "execute", "progress", "requests")
+SECTIONS = ("enqueue", "execute", "progress", "http", "latency", "listing", "requests", "memory")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -46,6 +50,16 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=None, help="rounds per measurement (default 3; quick: 1)")
     parser.add_argument("--progress-calls", type=int, default=None,
                         help="set_progress calls in the progress task (default 10,000; quick: 1,000)")
+    parser.add_argument("--http-tasks", type=int, default=None,
+                        help="tasks per round through the real web server (default 1,000, the batch row 5x that; "
+                             "quick: 20)")
+    parser.add_argument("--list-rows", type=int, default=None,
+                        help="rows in the tasks table of the listing section (default on PostgreSQL 1,000,000; "
+                             "quick: 2,000); on other databases the section runs only when this is given")
+    parser.add_argument("--memory-tasks", type=int, default=None,
+                        help="tasks each worker runs in the memory section (default 10,000; quick: 120)")
+    parser.add_argument("--durability", choices=("durable", "fast"), default=None,
+                        help="the ledger's RQLEDGER_DURABILITY (default: $RQLEDGER_DURABILITY, else durable)")
     parser.add_argument("--quick", action="store_true", help="tiny numbers: checks that everything runs")
     parser.add_argument("--only", default=",".join(SECTIONS), metavar="a,b",
                         help=f"sections to run (default: all of {', '.join(SECTIONS)})")
@@ -56,6 +70,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     options.tasks = options.tasks or (10 if options.quick else 200)
     options.repeat = options.repeat or (1 if options.quick else 3)
     options.progress_calls = options.progress_calls or (1_000 if options.quick else 10_000)
+    options.http_tasks = options.http_tasks or (20 if options.quick else 1_000)
+    options.list_default = 2_000 if options.quick else 1_000_000
+    options.list_requests = 20 if options.quick else 200
+    options.memory_tasks = options.memory_tasks or (120 if options.quick else 10_000)
+    if options.durability:  # read by subjects.ledger_env, and inherited by every process the suite starts
+        os.environ["RQLEDGER_DURABILITY"] = options.durability
     options.sections = [s.strip() for s in options.only.split(",") if s.strip()]
     unknown = set(options.sections) - set(SECTIONS)
     if unknown:
@@ -89,17 +109,20 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(options: argparse.Namespace, logs: Path):
     from adapters.sqlalchemy import upgrade
-    from benchmarks import counts, enqueueing, execution, progress_cost
+    from benchmarks import counts, enqueueing, execution, http_load, latency, listing, memory, progress_cost
     from benchmarks.report import environment
     from benchmarks.services import private_database, private_redis_db
-    from benchmarks.subjects import Pair
+    from benchmarks.subjects import Pair, durability
 
     rows, breakdown = [], {}
     began = time.monotonic()
     with private_redis_db(options.redis_url) as redis_url, private_database(options.database_url) as database_url:
         facts = environment(redis_url, database_url)
+        facts.append(("durability", f"{durability()} (RQLEDGER_DURABILITY)"))
         facts.append(("settings", f"--tasks {options.tasks} --repeat {options.repeat} "
-                                  f"--progress-calls {options.progress_calls}"))
+                                  f"--progress-calls {options.progress_calls} --http-tasks {options.http_tasks} "
+                                  f"--list-rows {options.list_rows or options.list_default} "
+                                  f"--memory-tasks {options.memory_tasks}"))
         print("rqledger benchmarks")
         for name, value in facts:
             print(f"  {name:<16} {value}", flush=True)
@@ -115,6 +138,16 @@ def run(options: argparse.Namespace, logs: Path):
             if "progress" in options.sections:
                 _progress("progress")
                 rows += progress_cost.measure(pair, options.progress_calls, options.repeat)
+            if "http" in options.sections:
+                _progress("http")
+                rows += http_load.measure(pair, options.http_tasks, 5 * options.http_tasks, options.repeat, logs)
+            if "latency" in options.sections:
+                _progress("latency")
+                rows += latency.measure(pair, options.tasks, options.repeat, logs)
+            if "listing" in options.sections:
+                _progress("listing")
+                rows += listing.measure(pair, options.list_rows, options.list_requests, options.repeat,
+                                        options.list_default)
         finally:
             pair.close()
         if "requests" in options.sections:
@@ -122,6 +155,13 @@ def run(options: argparse.Namespace, logs: Path):
             found, breakdown = counts.measure(database_url, min(options.tasks, 200), logs,
                                               forking=not options.no_forking)
             rows += found
+        if "memory" in options.sections:
+            _progress("memory")
+            pair = Pair(redis_url, database_url)
+            try:
+                rows += memory.measure(pair, options.memory_tasks, logs)
+            finally:
+                pair.close()
     facts.append(("load at the end", ", ".join(f"{x:.2f}" for x in os.getloadavg())))
     print(f"  {'load at the end':<16} {facts[-1][1]}   (took {time.monotonic() - began:.0f} s)")
     return rows, facts, breakdown

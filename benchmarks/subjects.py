@@ -22,10 +22,16 @@ TASK_MODULE = "benchmarks.tasks"
 API_BATCH_LIMIT = 1000  # POST /api/tasks/batch takes at most this many
 
 
-def ledger_env(redis_url: str, database_url: str) -> dict:
+def durability() -> str:
+    """The ledger's durability mode of this run: RQLEDGER_DURABILITY (run.py sets it from --durability)."""
+    return os.environ.get("RQLEDGER_DURABILITY", "").strip().lower() or "durable"
+
+
+def ledger_env(redis_url: str, database_url: str, queues: str = QUEUE) -> dict:
     """The environment of an rqledger process on these services, with the benchmark's tasks."""
     return {"RQLEDGER_STORAGE": "sqlalchemy", "DATABASE_URL": database_url, "RQLEDGER_QUEUE_BACKEND": "rq",
-            "REDIS_URL": redis_url, "RQLEDGER_TASK_MODULES": TASK_MODULE, "RQLEDGER_QUEUES": QUEUE}
+            "REDIS_URL": redis_url, "RQLEDGER_TASK_MODULES": TASK_MODULE, "RQLEDGER_QUEUES": queues,
+            "RQLEDGER_DURABILITY": durability()}
 
 
 def process_env(extra: dict) -> dict:

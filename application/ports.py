@@ -74,6 +74,9 @@ class TaskRepository(Protocol):
     def add(self, task: Task) -> Task:
         """Stores a new task and gives it its id."""
 
+    def add_many(self, tasks: Sequence[Task]) -> list[Task]:
+        """Stores new tasks, giving them ids in the order given (as `add` one by one would; SQL: one statement)."""
+
     def get(self, task_id: int) -> Task:
         """Raises TaskNotFound."""
 
@@ -157,8 +160,12 @@ class TaskQueue(Protocol):
     def enqueue(self, task: Task, delay: float = 0) -> None:
         """Hands the task to the workers (after `delay` seconds). Raises QueueUnavailable."""
 
-    def enqueue_many(self, tasks: Sequence[Task]) -> None:
-        """Hands several tasks over in one go. Raises QueueUnavailable."""
+    def enqueue_many(self, tasks: Sequence[Task], events: Sequence[dict] = ()) -> list[dict]:
+        """Hands several tasks over in one go. Raises QueueUnavailable.
+
+        `events` announce the hand-over: a queue that can send them with the jobs (RQ: in the same
+        Redis pipeline, after the jobs) does; it returns those it left for the caller to publish.
+        """
 
     def cancel(self, task: Task) -> None:
         """Withdraws a queued task, or stops a running one. Never raises for a job already gone."""
@@ -194,3 +201,6 @@ class ProgressSink(Protocol):
 class EventPublisher(Protocol):
     def publish(self, event: dict) -> None:
         """A change of a task or run: {"kind", "id", "status", "progress", ...}. Never raises."""
+
+    def publish_many(self, events: Sequence[dict]) -> None:
+        """Several events, in order, in one go where the transport allows it. Never raises."""

@@ -47,24 +47,28 @@ class EnqueueTask:
         """All validated first, all rows in one transaction, then one hand-over to the queue."""
         tasks = [self.build(request) for request in requests]
         now = self.clock.now()
+        for task in tasks:
+            task.created_at = now
+            task.mark_enqueued(now)
         with self.uow:
+            plain: list[Task] = []  # rows of types that are not unique go in together
             for task in tasks:
                 if self.registry.get(task.name).unique:
+                    self.uow.tasks.add_many(plain)
+                    plain = []
                     self._refuse_duplicate(task, tasks)
-                task.created_at = now
-                task.mark_enqueued(now)
-                self.uow.tasks.add(task)
+                    self.uow.tasks.add(task)
+                else:
+                    plain.append(task)
+            self.uow.tasks.add_many(plain)
             self.uow.commit()
         try:
-            if len(tasks) == 1:
-                self.queue.enqueue(tasks[0])
-            else:
-                self.queue.enqueue_many(tasks)
+            # the queue announces them with the jobs where it can; what it leaves is ours to publish
+            left = self.queue.enqueue_many(tasks, events=[task_event(task) for task in tasks])
         except QueueUnavailable as exc:
             failed = self._fail_all(tasks, f"the queue could not take it: {exc}")
             raise TaskNotQueued(failed[0], str(exc)) from exc
-        for task in tasks:
-            self.events.publish(task_event(task))
+        self.events.publish_many(left)
         return tasks
 
     def build(self, request: TaskRequest) -> Task:
@@ -105,8 +109,7 @@ class EnqueueTask:
                     self.uow.tasks.save(current)
                 failed.append(current)
             self.uow.commit()
-        for task in failed:
-            self.events.publish(task_event(task))
+        self.events.publish_many([task_event(task) for task in failed])
         return failed
 
 

@@ -87,7 +87,9 @@ class Container(containers.DeclarativeContainer):
     queue = providers.Selector(
         config.queue_backend,
         memory=providers.Singleton(InMemoryTaskQueue, clock=clock),
-        rq=providers.Singleton(RqTaskQueue, connection=rq_connection, job_func="entrypoints.jobs.run_task"),
+        # the enqueue's change events travel in the jobs' own Redis pipeline
+        rq=providers.Singleton(RqTaskQueue, connection=rq_connection, job_func="entrypoints.jobs.run_task",
+                               events=events),
     )
     scheduler = providers.Selector(
         config.queue_backend,

@@ -20,6 +20,10 @@ class InMemoryEvents:
             except Exception:  # a broken listener must not break the task
                 pass
 
+    def publish_many(self, events) -> None:
+        for event in events:
+            self.publish(event)
+
     def subscribe(self, callback) -> None:
         with self._lock:
             self._subscribers.append(callback)

@@ -33,9 +33,10 @@ class InMemoryTaskQueue:
         self._lock = threading.Lock()
 
     def enqueue(self, task: Task, delay: float = 0) -> None:
-        self.enqueue_many([task], delay)
+        self.enqueue_many([task], delay=delay)
 
-    def enqueue_many(self, tasks: Sequence[Task], delay: float = 0) -> None:
+    def enqueue_many(self, tasks: Sequence[Task], events: Sequence[dict] = (), delay: float = 0) -> list[dict]:
+        """`events` are left to the caller: this queue has no channel of its own."""
         if not self.available:
             raise QueueUnavailable("the in-memory queue is switched off")
         eta = self.clock.now() + timedelta(seconds=delay)
@@ -43,6 +44,7 @@ class InMemoryTaskQueue:
             for task in tasks:
                 self.canceled.discard(task.id)
                 self.jobs.append(Job(task.id, task.name, task.queue, eta))
+        return list(events)
 
     def cancel(self, task: Task) -> None:
         with self._lock:

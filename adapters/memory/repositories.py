@@ -62,6 +62,9 @@ class InMemoryTaskRepository:
         self._uow._stage("tasks", task.id, task, expected=None)
         return task
 
+    def add_many(self, tasks: Sequence[Task]) -> list[Task]:
+        return [self.add(task) for task in tasks]
+
     def get(self, task_id: int) -> Task:
         task = self._uow._read("tasks", task_id)
         if task is None:

@@ -43,6 +43,33 @@ class RedisEventPublisher:
         except (TypeError, ValueError) as exc:  # an event JSON cannot hold: a bug, but never the task's problem
             log.error("event %r not published: %s", event, exc)
 
+    def publish_many(self, events) -> None:
+        """All in one pipeline: one round trip however many there are."""
+        if not events or time.monotonic() < self._quiet_until:
+            return
+        try:
+            with self._connection().pipeline(transaction=False) as pipe:
+                if self.publish_in(pipe, events):
+                    pipe.execute()
+        except (RedisError, OSError) as exc:
+            self._quiet_until = time.monotonic() + self.pause
+            log.warning("%d events not published (Redis: %s); live views will catch up on their next read",
+                        len(events), exc)
+
+    def publish_in(self, pipe, events) -> int:
+        """Adds a PUBLISH of each event to `pipe`, a pipeline of a client of the same Redis (someone
+        else's: e.g. the one that enqueues the jobs these events announce); returns how many."""
+        added = 0
+        for event in events:
+            try:
+                payload = json.dumps(event, default=str, allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                log.error("event %r not published: %s", event, exc)
+                continue
+            pipe.publish(self.channel, payload)
+            added += 1
+        return added
+
     def _connection(self):
         with self._lock:
             if self._client is None:

@@ -42,10 +42,13 @@ def describe_call(task: Task, limit: int = 60) -> str:
 class RqTaskQueue:
     """Hands tasks to RQ workers, withdraws or stops them, and reads their live progress."""
 
-    def __init__(self, connection, job_func: str = JOB_FUNC, serializer=JSONSerializer):
+    def __init__(self, connection, job_func: str = JOB_FUNC, serializer=JSONSerializer, events=None):
+        """`events`: a RedisEventPublisher of the same Redis, whose PUBLISHes then travel in the
+        enqueue's own pipeline (no round trip of their own); without one they are left to the caller."""
         self.connection = connection
         self.job_func = job_func
         self.serializer = serializer
+        self.events = events
         self._queues: dict[str, Queue] = {}
 
     def queue(self, name: str) -> Queue:
@@ -68,10 +71,10 @@ class RqTaskQueue:
                 queue.schedule_job(job, when, pipeline=pipe)
                 pipe.execute()
 
-    def enqueue_many(self, tasks: Sequence[Task]) -> None:
-        """All jobs in one Redis pipeline (one round trip, applied together)."""
+    def enqueue_many(self, tasks: Sequence[Task], events: Sequence[dict] = ()) -> list[dict]:
+        """All jobs in one Redis pipeline (one round trip, applied together), then the events' PUBLISHes."""
         if not tasks:
-            return
+            return list(events)
         with queue_errors(f"enqueue {_count(tasks)}"):
             with self.connection.pipeline() as pipe:
                 for name, group in groupby(sorted(tasks, key=lambda t: t.queue), key=lambda t: t.queue):
@@ -81,7 +84,11 @@ class RqTaskQueue:
                         self._forget_previous(pipe, queue, task)
                         data.append(Queue.prepare_data(self.job_func, **self._job_options(task)))
                     queue.enqueue_many(data, pipeline=pipe)
+                if self.events is not None and events:
+                    self.events.publish_in(pipe, events)
+                    events = ()
                 pipe.execute()
+        return list(events)
 
     def cancel(self, task: Task) -> None:
         with queue_errors(f"cancel the job of task {task.id}"):

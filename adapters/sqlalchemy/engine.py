@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import select
 import weakref
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
@@ -59,15 +61,32 @@ def create_ledger_engine(database_url: str | URL, durability: str | None = "dura
     fast = (durability or "durable") == "fast"
     if backend == "sqlite":
         return _sqlite_engine(url, fast=fast, **options)
-    options.setdefault("pool_pre_ping", True)  # a database restart costs one reconnect, not one failed job
+    # No pool_pre_ping (a round trip per checkout). Instead: a pooled connection the server closed (a
+    # restart, a killed backend) has something to read, which a poll(0) sees without a round trip; and the
+    # unit of work runs its first statement once more on a fresh connection when it finds one dead anyway.
     if backend in ("mysql", "mariadb"):
         # as on PostgreSQL: a compare-and-set that lost re-reads the winner's committed row
         options.setdefault("isolation_level", "READ COMMITTED")
         options.setdefault("pool_recycle", 3600)  # below the server's wait_timeout
     engine = create_engine(url, **options)
+    if not options.get("pool_pre_ping"):
+        event.listen(engine, "checkout", _closed_by_the_server)
     if fast and backend == "postgresql":
         event.listen(engine, "connect", _asynchronous_commit)
     return _remembered(engine)
+
+
+def _closed_by_the_server(dbapi_connection, _record, _proxy) -> None:
+    """Checkout: an idle connection with something to read was closed by the server (it sent its goodbye
+    or EOF); SQLAlchemy's pool then connects afresh. A poll with no timeout: no round trip."""
+    try:
+        fd = dbapi_connection.fileno() if hasattr(dbapi_connection, "fileno") else dbapi_connection._sock.fileno()
+    except Exception:  # closed, or a driver without a socket we know: let the first statement find out
+        return
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    if poller.poll(0):
+        raise sa_exc.DisconnectionError("the database closed this pooled connection")
 
 
 def _asynchronous_commit(dbapi_connection, _record) -> None:

@@ -10,6 +10,7 @@ from adapters.sqlalchemy.guarded import guarded_update
 from adapters.sqlalchemy.conversion import attempt_from_row, attempt_values, task_from_row, task_values
 from adapters.sqlalchemy.statistics import attempt_duration_buckets, tasks_by_name_and_status
 from adapters.sqlalchemy.tables import task_attempts, tasks
+from adapters.sqlalchemy.types import dump_json
 from adapters.sqlalchemy.values import refuse_unstorable
 from application.ports import Histogram, Page, TaskQuery
 from domain.errors import TaskNotFound
@@ -20,6 +21,14 @@ if TYPE_CHECKING:
 
 _JSON_FIELDS = ("args", "kwargs", "result", "retry_policy")
 _ACTIVE = [status.value for status in ACTIVE]
+_INSERT = insert(tasks)
+_INSERT_RETURNING = insert(tasks).returning(tasks.c.id)
+_INSERT_RETURNING_IDS = insert(tasks).returning(tasks.c.id, sort_by_parameter_order=True)
+
+
+def _check_storable(values: dict) -> None:
+    for name in _JSON_FIELDS:
+        dump_json(values.get(name))
 
 
 class SqlAlchemyTaskRepository:
@@ -31,15 +40,48 @@ class SqlAlchemyTaskRepository:
     def add(self, task: Task) -> Task:
         values = task_values(task)
         try:
-            result = self._uow.execute(insert(tasks), values)
+            result = self._uow.execute(_INSERT, values)
         except (TypeError, ValueError) as exc:
             refuse_unstorable("task", "(new)", values, _JSON_FIELDS, exc)
         task.id = result.inserted_primary_key[0]
+        self._added(task)
+        return task
+
+    def add_many(self, new: Sequence[Task]) -> list[Task]:
+        """One multi-row INSERT ... RETURNING id (SQLAlchemy's insertmanyvalues), ids in the order given.
+
+        A database without INSERT ... RETURNING (MySQL) gets one INSERT per task instead.
+        """
+        dialect = self._uow.engine.dialect
+        if len(new) <= 1 or not dialect.insert_executemany_returning:
+            return [self.add(task) for task in new]
+        rows = [task_values(task) for task in new]
+        # SQLite gives each row of one INSERT the next rowid, in VALUES order, under the write lock: the
+        # ids sorted are the rows' in order (SQLAlchemy would otherwise fall back to a statement per row)
+        sqlite = dialect.name == "sqlite"
+        if not sqlite and not dialect.insert_executemany_returning_sort_by_parameter_order:
+            return [self.add(task) for task in new]
+        try:
+            result = self._uow.execute(_INSERT_RETURNING if sqlite else _INSERT_RETURNING_IDS, rows)
+        except (TypeError, ValueError) as exc:
+            for values in rows:
+                try:
+                    _check_storable(values)
+                except (TypeError, ValueError):
+                    refuse_unstorable("task", "(new)", values, _JSON_FIELDS, exc)
+            raise
+        ids = result.scalars().all()
+        for task, task_id in zip(new, sorted(ids) if sqlite else ids):
+            task.id = task_id
+            self._added(task)
+        return list(new)
+
+    def _added(self, task: Task) -> None:
         transaction = self._uow.transaction()
         transaction.task_versions[task.id] = task.version
         transaction.attempts[task.id] = {}
-        self._write_attempts(task)
-        return task
+        if task.history:
+            self._write_attempts(task)
 
     def get(self, task_id: int) -> Task:
         row = self._uow.execute(select(tasks).where(tasks.c.id == task_id)).first()

@@ -80,3 +80,21 @@ def test_after_redis_comes_back_subscribers_are_told_to_resync(feeds):
         wait_for(lambda: {"kind": "task", "id": 9} in received, 2)
     finally:
         redis.stop()
+
+
+def test_publish_many_sends_them_all_in_order_in_one_round_trip(redis_url, feeds):
+    _, received = feeds(redis_url)
+    publisher = RedisEventPublisher(redis_url)
+    publisher.publish_many([{"kind": "task", "id": i} for i in range(1, 6)])
+    assert wait_for(lambda: len(received) == 5, 2)
+    assert [e["id"] for e in received] == [1, 2, 3, 4, 5]
+    publisher.publish_many([])
+    publisher.close()
+
+
+def test_publish_many_to_a_dead_redis_neither_raises_nor_waits():
+    publisher = RedisEventPublisher(f"redis://127.0.0.1:{free_port()}/0")
+    started = time.monotonic()
+    for _ in range(50):
+        publisher.publish_many([{"kind": "task", "id": 1}, {"kind": "task", "id": 2}])
+    assert time.monotonic() - started < 2

@@ -163,3 +163,45 @@ def test_canceling_a_task_waiting_for_its_retry_withdraws_the_scheduled_job(memo
 
     assert str(task.id) not in queue.queue("default").scheduled_job_registry.get_job_ids()
     assert fetch(memory_container, task.id).get_status() == JobStatus.CANCELED
+
+
+def _subscribed(container):
+    from adapters.redis_events import channel_for
+
+    pubsub = container.rq_connection().pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(channel_for(container.config.redis_url()))
+    return pubsub
+
+
+def _received(pubsub, count: int, timeout: float = 3.0) -> list[dict]:
+    events, deadline = [], time.monotonic() + timeout
+    while len(events) < count and time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=0.1)
+        if message and message["type"] == "message":
+            events.append(json.loads(message["data"]))
+    return events
+
+
+def test_the_enqueue_event_travels_in_the_jobs_pipeline_not_on_a_round_trip_of_its_own(memory_container):
+    pubsub = _subscribed(memory_container)
+    task = memory_container.enqueue_task()(TaskRequest("answer"))
+    assert _received(pubsub, 1) == [{"kind": "task", "id": task.id, "name": "answer", "status": "queued",
+                                     "progress": 0}]
+    assert memory_container.events()._client is None  # the publisher never needed a connection of its own
+    pubsub.close()
+
+
+def test_a_batch_announces_every_task_in_order_in_its_one_pipeline(memory_container):
+    pubsub = _subscribed(memory_container)
+    tasks = memory_container.enqueue_task().many([TaskRequest("answer") for _ in range(25)])
+    assert [e["id"] for e in _received(pubsub, 25)] == [t.id for t in tasks]
+    assert memory_container.events()._client is None
+    pubsub.close()
+
+
+def test_without_a_publisher_the_queue_leaves_the_events_to_the_caller(redis_url):
+    connection = redis_connection(redis_url)
+    queue = RqTaskQueue(connection)
+    events = [{"kind": "task", "id": 7}]
+    assert queue.enqueue_many([Task(id=7, name="answer")], events=events) == events
+    connection.close()

@@ -34,7 +34,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python benchmarks/run.py`: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-SECTIONS = ("enqueue", "execute", "progress", "http", "latency", "listing", "requests", "memory")
+SECTIONS = ("enqueue", "execute", "progress", "http", "latency", "listing", "requests", "memory", "peers")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -148,6 +148,11 @@ def run(options: argparse.Namespace, logs: Path):
                 _progress("listing")
                 rows += listing.measure(pair, options.list_rows, options.list_requests, options.repeat,
                                         options.list_default)
+            if "peers" in options.sections:  # Celery (the `bench` extra), on the same Redis and database
+                from benchmarks import peers
+
+                _progress("peers")
+                rows += peers.measure(pair, options.tasks, options.repeat, logs)
         finally:
             pair.close()
         if "requests" in options.sections:

@@ -16,7 +16,7 @@ from application.events import task_event
 from application.ports import Clock, EventPublisher, TaskQueue, UnitOfWork
 from application.progress import reporting_to
 from application.registry import TaskRegistry
-from domain.errors import DomainError, IllegalTransition, UnknownTaskType
+from domain.errors import DomainError, IllegalTransition, TaskNotFound, UnknownTaskType
 from domain.task import Task, TaskStatus
 
 
@@ -37,6 +37,11 @@ def describe_exception(exc: BaseException) -> str:
 def ensure_json(value: Any) -> None:
     """Raises TypeError/ValueError for a value JSON cannot hold (NaN and Infinity included)."""
     json.dumps(value, allow_nan=False)
+
+
+# the verb of an attempt's end, by the status it leaves the task in (for the log's refusal lines)
+_VERBS = {TaskStatus.FINISHED: "finish", TaskStatus.FAILED: "fail", TaskStatus.QUEUED: "fail",
+          TaskStatus.CANCELED: "cancel"}
 
 
 @dataclass
@@ -86,6 +91,35 @@ class TaskExecution:
     def cancel(self, task_id: int, attempt: int, reason: str) -> Outcome | None:
         return self._end(task_id, attempt, "cancel", lambda task, now: task.cancel(now, reason))
 
+    def conclude(self, started: Task, ended: Task) -> Outcome | None:
+        """Writes `ended`: the attempt `started` (as `start` wrote it) brought to its end elsewhere, e.g. a
+        work-horse that ran the task against a copy of the row. One compare-and-set against the version
+        `start` wrote, with no read first. None when the row moved on meanwhile (canceled, ended by the
+        reconciler): the refusal is noted in its log, as for a late `finish`."""
+        with self.uow:
+            self.uow.tasks.track(started)
+            try:
+                self.uow.tasks.save(ended)
+                self.uow.commit()
+            except IllegalTransition:
+                refused = True
+            except TaskNotFound:
+                return None  # deleted meanwhile: nothing to record
+            else:
+                refused = False
+        if refused:
+            with self.uow:
+                try:
+                    task = self.uow.tasks.get(started.id)
+                except TaskNotFound:
+                    return None
+                self._note_refusal(task, f"refused a late {_VERBS.get(ended.status, 'write')} from attempt "
+                                         f"{started.attempts} "
+                                         f"(the task is {task.status.value}, attempt {task.attempts})")
+            return None
+        self.events.publish(task_event(ended))
+        return Outcome(ended)
+
     def record_progress(self, task_id: int, attempt: int, percent: int) -> bool:
         with self.uow:
             written = self.uow.tasks.record_progress(task_id, attempt, percent)
@@ -119,7 +153,9 @@ class TaskExecution:
 
 @dataclass
 class ThrottledProgress:
-    """A ProgressSink that writes to the ledger at most every `interval` seconds (and always at 100)."""
+    """A ProgressSink that writes to the ledger at most every `interval` seconds, the first time `interval`
+    seconds into the attempt: an attempt shorter than that writes no progress at all (its end writes 100),
+    so a work-horse running a short task never needs a database connection of its own."""
 
     execution: TaskExecution
     clock: Clock
@@ -131,12 +167,17 @@ class ThrottledProgress:
     _last_value: int = field(default=-1, repr=False)
     writes: int = 0
 
+    def __post_init__(self) -> None:
+        if self._last_written is None:
+            self._last_written = self.clock.now().timestamp()  # the attempt's start: the interval runs from here
+
     def report(self, percent: int) -> None:
         if self.live is not None:
             self.live(percent)
+        if percent == self._last_value:
+            return
         now = self.clock.now().timestamp()
-        due = self._last_written is None or now - self._last_written >= self.interval
-        if percent != self._last_value and (due or percent >= 100):
+        if now - self._last_written >= self.interval:
             self.flush(percent, now)
 
     def flush(self, percent: int, now: float | None = None) -> None:

@@ -86,6 +86,10 @@ class TaskRepository(Protocol):
         Raises ConcurrentUpdate, naming the row's current status, when another writer changed it first.
         """
 
+    def track(self, task: Task) -> None:
+        """Takes `task` as this unit of work's read of its row, without reading: the next `save` is a
+        compare-and-set against `task.version` (for a writer that knows what it last wrote itself)."""
+
     def delete(self, task_id: int) -> None: ...
 
     def list(self, query: TaskQuery) -> Page: ...

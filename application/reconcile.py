@@ -9,7 +9,7 @@ disagreement, writing what it did into the row's log.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Iterable, Protocol
 
@@ -46,6 +46,7 @@ class JobReport:
     attempt: int | None = None
     superseded: bool = False
     worker: str | None = None
+    ended_at: datetime | None = None  # when the queue saw a finished or failed job end, if it says
 
 
 class JobInspector(Protocol):
@@ -152,6 +153,11 @@ class Reconcile:
             # no outcome of this attempt (another attempt's, or a delivery that ran nothing): the
             # attempt belongs to its worker, judged by its heartbeat as for a started job
             job = JobReport(JobState.STARTED)
+        if (job.state in (JobState.FINISHED, JobState.FAILED) and workers is not None and task.worker in workers
+                and job.ended_at is not None and job.ended_at > cutoff):
+            # its live worker writes the outcome right after its work-horse exits (adapters.rq.handoff):
+            # only an outcome still unwritten a grace period later is the reconciler's to take
+            return
         if job.state is JobState.FINISHED:
             if self._moved_on(task):
                 return
@@ -191,9 +197,8 @@ class Reconcile:
                 report.ended.append(task.id)
 
     def _moved_on(self, task: Task) -> bool:
-        """Whether the row changed since this pass listed it. Workers write the ledger before RQ, so a
-        job that RQ shows ended has its row's write behind it: read again, the row tells whether the
-        worker recorded the outcome itself (then the pass has nothing to repair, and no refusal to log)."""
+        """Whether the row changed since this pass listed it: read again, the row tells whether the worker
+        recorded the outcome itself meanwhile (then the pass has nothing to repair, and no refusal to log)."""
         try:
             with self.uow:
                 current = self.uow.tasks.get(task.id)

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 from rq.exceptions import StopRequested
 
-from adapters.rq import JobFailures, LedgerSimpleWorker, LedgerWorker, queue_errors, redis_connection
+from adapters.rq import AttemptHandoff, JobFailures, LedgerSimpleWorker, LedgerWorker, queue_errors, redis_connection
+from adapters.rq.admission import JOB_FUNC
 from adapters.rq.liveness import rq_worker_options
 from adapters.scheduler import RunFailures
 from domain.task import Task
@@ -47,6 +48,8 @@ def build_worker(container: Container, queues: list[str] | None = None, worker_c
         # its own connection: RQ raises the socket timeout of the worker's connection for its blocking dequeue
         connection=redis_connection(container.config.redis_url()),
         failure_handlers=[JobFailures(uow=container.uow(), execution=container.execution()), *failure_handlers],
+        handoff=options.pop("handoff", None) or AttemptHandoff(
+            container.execution(), frozenset({JOB_FUNC}), outcome_patience=container.config.outcome_patience() or 30.0),
         **options,
     )
 

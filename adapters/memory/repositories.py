@@ -74,6 +74,9 @@ class InMemoryTaskRepository:
     def save(self, task: Task) -> None:
         self._uow._save_versioned("tasks", task, "task")
 
+    def track(self, task: Task) -> None:
+        self._uow._pending().read_versions[("tasks", task.id)] = task.version
+
     def delete(self, task_id: int) -> None:
         self.get(task_id)
         self._uow._stage("tasks", task_id, _DELETED, expected=None)

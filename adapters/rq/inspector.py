@@ -87,14 +87,16 @@ class RqJobInspector:
             result = job.return_value(refresh=True)
             if isinstance(result, dict) and (NOT_STARTED in result or SUPERSEDED in result):
                 # a duplicate delivery that ran nothing, or a late attempt the ledger refused
-                return JobReport(state, result=result, superseded=True)
+                return JobReport(state, result=result, superseded=True, ended_at=job.ended_at)
             if isinstance(result, dict) and isinstance(result.get(UNRECORDED), dict):
                 unrecorded = result[UNRECORDED]
-                return JobReport(state, result=unrecorded.get("result"), attempt=unrecorded.get("attempt"))
-            return JobReport(state, result=result)
+                return JobReport(state, result=unrecorded.get("result"), attempt=unrecorded.get("attempt"),
+                                 ended_at=job.ended_at)
+            return JobReport(state, result=result, ended_at=job.ended_at)
         if state is JobState.FAILED:
             latest = job.latest_result()
-            return JobReport(state, error=(latest.exc_string or "").strip() or None if latest else None)
+            return JobReport(state, error=(latest.exc_string or "").strip() or None if latest else None,
+                             ended_at=job.ended_at)
         if state is JobState.STARTED:
             return JobReport(state, worker=job.worker_name or None)
         return JobReport(state)

@@ -25,6 +25,7 @@ import math
 import random
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from rq import Retry
 from rq.timeouts import JobTimeoutException
@@ -114,9 +115,17 @@ class LedgerJob:
     progress_interval: float = 2.0
     live_interval: float = LIVE_INTERVAL
     outcome_patience: float = 30.0  # seconds an outcome write is retried while the ledger is unreachable
+    # The attempt as the worker process started it (adapters.rq.handoff), or None: this job starts it.
+    started: Task | None = None
+    # Where the ended Task goes when `started` was given (the worker writes it); progress still goes
+    # to the ledger through `progress_execution` (default: `execution`).
+    on_ended: Callable[[Task], None] | None = None
+    progress_execution: TaskExecution | None = None
     _began: float = field(default=0.0, init=False, repr=False)  # monotonic start of the attempt
 
     def __call__(self, job, task_id: int, name: str):
+        if self.started is not None:
+            return self._attempt(job, self.started, name, remembered=True)
         try:
             task = self.execution.start(task_id, getattr(job, "worker_name", None))
         except TaskNotFound:
@@ -133,14 +142,19 @@ class LedgerJob:
                         task_id, name, exc, REDELIVERY_DELAY)
             return retry_for_rq(job, REDELIVERY_DELAY)
         if task is None:
-            log.info("task %s %s: not started (the ledger row is no longer queued)", task_id, name)
-            return {NOT_STARTED: "the ledger row was no longer queued"}
+            return not_started(task_id, name)
+        return self._attempt(job, task, name)
+
+    def _attempt(self, job, task: Task, name: str, remembered: bool = False):
         attempt = task.attempts
         began = self._began = time.monotonic()
-        self._remember_attempt(job, attempt)
+        if not remembered:
+            self._remember_attempt(job, attempt)
         log.info("task %s %s attempt %s started", task.id, task.name, attempt,
                  extra={"event": "task_started", "task_id": task.id, "task": task.name, "attempt": attempt})
         outcome, cause = self._run(job, task, name)
+        if self.on_ended is not None and isinstance(outcome, Outcome):
+            self.on_ended(outcome.task)
         return self._answer(job, task, attempt, outcome, cause, time.monotonic() - began)
 
     def _run(self, job, task: Task, name: str) -> tuple[Outcome | None, BaseException | None]:
@@ -155,7 +169,8 @@ class LedgerJob:
         live = None
         if job is not None:
             live = LiveProgress(job, self.live_interval, on_write=lambda p: self._publish_progress(task, p))
-        ledger = ThrottledProgress(self.execution, self.clock, task.id, attempt, self.progress_interval)
+        ledger = ThrottledProgress(self.progress_execution or self.execution, self.clock, task.id, attempt,
+                                   self.progress_interval)
         progress = _TaskProgress(ledger, live, self.progress_interval)
         try:
             with reporting_to(progress):
@@ -261,6 +276,12 @@ class LedgerJob:
         event = task_event(task)
         event["progress"] = percent
         self.events.publish(event)
+
+
+def not_started(task_id: int, name: str) -> dict:
+    """The answer to RQ of a delivery whose row was no longer queued: nothing runs."""
+    log.info("task %s %s: not started (the ledger row is no longer queued)", task_id, name)
+    return {NOT_STARTED: "the ledger row was no longer queued"}
 
 
 class _TaskProgress:

@@ -13,6 +13,7 @@ from rq.serializers import JSONSerializer
 from rq.utils import now
 
 from adapters.rq.admission import ENTRY_FUNCTIONS, GuardedJob, refusal
+from adapters.rq.handoff import AttemptHandoff
 from adapters.rq.job import timeout_message
 from adapters.rq.outages import RidesOutRedisOutages
 
@@ -33,23 +34,61 @@ class LedgerHooks(RidesOutRedisOutages):
       foreign attached: see adapters.rq.admission); any other job is failed in RQ,
       logged, and never run, and the worker carries on.
 
+    - with a `handoff` (adapters.rq.handoff), this process writes both ends of each task's
+      attempt, before and after the work-horse runs it.
+
     (Database connections inherited by a work-horse are dropped by the SQL adapter itself.)
     """
 
     def __init__(self, *args, failure_handlers: Sequence[FailureHandler] = (),
-                 entry_functions: Collection[str] = ENTRY_FUNCTIONS, **kwargs):
+                 entry_functions: Collection[str] = ENTRY_FUNCTIONS, handoff: AttemptHandoff | None = None,
+                 **kwargs):
         kwargs.setdefault("serializer", JSONSerializer)
         kwargs.setdefault("job_class", GuardedJob)
         super().__init__(*args, **kwargs)
         self.failure_handlers = list(failure_handlers)
         self.entry_functions = frozenset(entry_functions)
+        self.handoff = handoff
         self._horse_death: str | None = None
+        self._begun_job_id: str | None = None  # the job whose attempt this process started (handoff)
+        self._prepared_job_id: str | None = None  # the job RQ's horse-side bookkeeping was done for here
+
+    def work(self, *args, **kwargs):
+        if self.handoff is None:
+            return super().work(*args, **kwargs)
+        self.handoff.prepare()
+        self.handoff.install()
+        try:
+            return super().work(*args, **kwargs)
+        finally:
+            self.handoff.close()
 
     def execute_job(self, job, queue):
         reason = refusal(job, self.entry_functions)
-        if reason is None:
-            return super().execute_job(job, queue)
-        self._refuse(job, queue, reason)
+        if reason is not None:
+            self._refuse(job, queue, reason)
+            return None
+        self._begun_job_id = self._prepared_job_id = None
+        result = super().execute_job(job, queue)
+        if self._begun_job_id == job.id:
+            self._begun_job_id = None
+            self.handoff.conclude(job)
+        return result
+
+    def _begin_attempt(self, job) -> None:
+        """RQ's bookkeeping of a started job (STARTED, the worker's name: what a stop command needs), then the
+        ledger's start of the attempt, in that order, as a work-horse would do them."""
+        if self.handoff is None:
+            return
+        super(LedgerHooks, self).prepare_job_execution(job, remove_from_intermediate_queue=len(self.queues) == 1)
+        self._prepared_job_id = job.id
+        if self.handoff.begin(job, self.name):
+            self._begun_job_id = job.id
+
+    def prepare_job_execution(self, job, remove_from_intermediate_queue: bool = False):
+        if self._prepared_job_id == job.id:
+            return  # done by the worker process before the fork (_begin_attempt)
+        return super().prepare_job_execution(job, remove_from_intermediate_queue)
 
     def _refuse(self, job, queue, reason: str) -> None:
         """Fails a job that is not ours in RQ (failed registry, result), without running or unpickling it."""
@@ -71,7 +110,12 @@ class LedgerHooks(RidesOutRedisOutages):
         stopped = self._stopped_job_id == job.id
         error = self._horse_death or _describe_failure(job, exc_string)
         self._horse_death = None
-        for handler in self.failure_handlers:
+        handlers = self.failure_handlers
+        if self.handoff is not None and self.handoff.handed_back(job.id):
+            # the attempt's outcome is decided and on its way to the ledger (TaskFailed): nothing to add
+            job.retries_left = 0
+            handlers = ()
+        for handler in handlers:
             try:
                 handler.job_failed(job, error, stopped, self.name)
             except Exception:  # the ledger is unreachable: RQ still records the failure, the reconciler the row
@@ -86,6 +130,10 @@ class LedgerWorker(LedgerHooks, Worker):
     RQ's scheduler runs in a child process that would outlive a SIGKILLed worker and
     keep its scheduler locks for good; here it is told to stop when the worker dies.
     """
+
+    def fork_work_horse(self, job, queue):
+        self._begin_attempt(job)
+        return super().fork_work_horse(job, queue)
 
     def work(self, *args, **kwargs):
         worker_pid = os.getpid()
@@ -127,6 +175,11 @@ class LedgerSimpleWorker(LedgerHooks, SimpleWorker):
     than the liveness period: a background thread heartbeats every
     `job_monitoring_interval` seconds while a job runs, and stops with it.
     """
+
+    def prepare_job_execution(self, job, remove_from_intermediate_queue: bool = False):
+        if self._prepared_job_id != job.id:
+            self._begin_attempt(job)  # RQ's bookkeeping, then the ledger's start (same process: no fork)
+        return super().prepare_job_execution(job, remove_from_intermediate_queue)
 
     def execute_job(self, job, queue):
         stop = threading.Event()

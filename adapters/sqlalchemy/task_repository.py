@@ -98,6 +98,11 @@ class SqlAlchemyTaskRepository:
         transaction.task_versions[task.id] = task.version
         self._write_attempts(task)
 
+    def track(self, task: Task) -> None:
+        transaction = self._uow.transaction()
+        transaction.task_versions[task.id] = task.version
+        transaction.attempts[task.id] = {a.number: attempt_values(a) for a in task.history}
+
     def delete(self, task_id: int) -> None:
         # its attempts go with it: ON DELETE CASCADE
         result = self._uow.execute(tasks.delete().where(tasks.c.id == task_id))

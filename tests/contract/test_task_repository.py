@@ -1,5 +1,6 @@
 """The TaskRepository contract: every implementation stores, finds and guards tasks the same way."""
 
+import copy
 from datetime import timezone
 
 import pytest
@@ -307,6 +308,51 @@ def test_a_status_filter_pages_through_1000_rows_newest_first_without_losing_or_
                 break
             cursor = page.next_cursor
     assert seen == expected
+
+
+def test_a_tracked_task_is_saved_against_the_version_it_carries_without_a_read(new_uow):
+    """A writer that keeps what it wrote (a worker ending the attempt it started) saves without reading first."""
+    task_id = add_task(new_uow).id
+    uow = new_uow()
+    with uow:
+        started = uow.tasks.get(task_id)
+        started.start("w", NOW)
+        uow.tasks.save(started)
+        uow.commit()
+    with uow:  # a new unit of work that reads nothing
+        ended = copy.deepcopy(started)
+        uow.tasks.track(started)
+        ended.finish({"n": 1}, later(1))
+        uow.tasks.save(ended)
+        uow.commit()
+    with uow:
+        task = uow.tasks.get(task_id)
+    assert task.status is TaskStatus.FINISHED and task.result == {"n": 1}
+    assert [(a.number, a.outcome) for a in task.history] == [(1, AttemptOutcome.FINISHED)]
+
+
+def test_a_tracked_task_that_someone_changed_since_is_refused(new_uow):
+    task_id = add_task(new_uow).id
+    uow, user = new_uow(), new_uow()
+    with uow:
+        started = uow.tasks.get(task_id)
+        started.start("w", NOW)
+        uow.tasks.save(started)
+        uow.commit()
+    with user:
+        canceled = user.tasks.get(task_id)
+        canceled.cancel(later(1))
+        user.tasks.save(canceled)
+        user.commit()
+    ended = copy.deepcopy(started)
+    with uow:
+        uow.tasks.track(started)
+        ended.finish("late", later(2))
+        with pytest.raises(ConcurrentUpdate, match=f"task {task_id} cannot go from canceled to finished"):
+            uow.tasks.save(ended)
+            uow.commit()
+    with uow:
+        assert uow.tasks.get(task_id).status is TaskStatus.CANCELED
 
 
 def test_add_many_gives_ids_in_the_order_given_and_stores_every_field(new_uow):

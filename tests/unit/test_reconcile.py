@@ -210,3 +210,18 @@ def test_a_queued_row_whose_job_a_live_worker_took_is_left_alone(service, reconc
     reconcile.inspector.workers = None  # liveness cannot be told: nobody is judged dead
     assert not reconcile()
     assert reconcile.inspector.released == []
+
+
+def test_an_outcome_its_live_worker_is_about_to_write_is_left_to_it_for_the_grace(service, reconcile):
+    """The worker writes the outcome right after its work-horse exits: RQ knows it a moment before the row."""
+    service.enqueue(TaskRequest("add", [1, 2]))
+    service.queue.take_due()
+    service.execution.start(1, "w-alive")
+    reconcile.inspector.workers.add("w-alive")
+    reconcile.inspector.states[1] = JobReport(JobState.FINISHED, result=3, ended_at=service.clock.now())
+    assert not reconcile()
+    assert service.get(1).status is TaskStatus.RUNNING
+
+    service.clock.advance(11)  # past the grace: the worker never wrote it (e.g. the ledger was down)
+    assert reconcile().ended == [1]
+    assert service.get(1).result == {"result": 3}

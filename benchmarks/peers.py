@@ -66,6 +66,7 @@ def _measure(pair: Pair, peer: CeleryPeer, tasks: int, repeats: int, logs: Path)
     def per_task(enqueue) -> float:
         return seconds(lambda: enqueue(tasks)) / tasks * 1e6
 
+    between()
     for warm_up in (ledger.enqueue_one_by_one, bare.enqueue_one_by_one, peer.enqueue_one_by_one):
         warm_up(2)
     between()
@@ -175,7 +176,6 @@ class CeleryPeer:
         self.results = self.metadata.tables["celery_taskmeta"]
 
     def enqueue_one_by_one(self, count: int) -> list[str]:
-        self._declare_queue()
         return [self.task.delay().id for _ in range(count)]
 
     def _declare_queue(self) -> None:
@@ -230,8 +230,10 @@ class CeleryPeer:
             return conn.execute(statement).scalar()
 
     def clear(self) -> None:
+        """After a flush of the Redis database: no result rows, the broker's queue declared again."""
         with self.engine.begin() as conn:
             conn.execute(self.results.delete())
+        self._declare_queue()
 
     def close(self) -> None:
         try:

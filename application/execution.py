@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import traceback as tb
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from application.events import task_event
 from application.ports import Clock, EventPublisher, TaskQueue, UnitOfWork
@@ -119,6 +119,28 @@ class TaskExecution:
             return None
         self.events.publish(task_event(ended))
         return Outcome(ended)
+
+    def conclude_all(self, attempts: Sequence[tuple[Task, Task]]) -> None:
+        """`conclude` for several (started, ended) attempts with one commit for all; when any of them is
+        refused (or gone), each is concluded on its own instead, so that the others still land."""
+        if len(attempts) == 1:
+            self.conclude(*attempts[0])
+            return
+        with self.uow:
+            try:
+                for started, ended in attempts:
+                    self.uow.tasks.track(started)
+                    self.uow.tasks.save(ended)
+                self.uow.commit()
+            except (IllegalTransition, TaskNotFound):
+                landed = False
+            else:
+                landed = True
+        if not landed:
+            for started, ended in attempts:
+                self.conclude(started, ended)
+            return
+        self.events.publish_many([task_event(ended) for _, ended in attempts])
 
     def record_progress(self, task_id: int, attempt: int, percent: int) -> bool:
         with self.uow:

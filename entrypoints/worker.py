@@ -49,7 +49,9 @@ def build_worker(container: Container, queues: list[str] | None = None, worker_c
         connection=redis_connection(container.config.redis_url()),
         failure_handlers=[JobFailures(uow=container.uow(), execution=container.execution()), *failure_handlers],
         handoff=options.pop("handoff", None) or AttemptHandoff(
-            container.execution(), frozenset({JOB_FUNC}), outcome_patience=container.config.outcome_patience() or 30.0),
+            container.execution(), frozenset({JOB_FUNC}), outcome_patience=container.config.outcome_patience() or 30.0,
+            # fast mode: outcomes written behind the jobs, several per commit (adapters.rq.handoff)
+            write_behind=container.config.durability() == "fast"),
         **options,
     )
 

@@ -29,9 +29,11 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import queue
 import random
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -60,7 +62,7 @@ class AttemptHandoff:
     """Both ends of every attempt written by the worker process, for the jobs of `entry_functions`."""
 
     def __init__(self, execution: TaskExecution, entry_functions: frozenset[str],
-                 outcome_patience: float = 30.0):
+                 outcome_patience: float = 30.0, write_behind: bool = False):
         self.execution = execution
         self.entry_functions = entry_functions
         self.outcome_patience = outcome_patience
@@ -68,6 +70,8 @@ class AttemptHandoff:
         self._folder: Path | None = None
         self._started: dict[str, Task | str] = {}
         self._ended: dict[str, Task] = {}
+        # fast mode (RQLEDGER_DURABILITY=fast): outcomes are written by a thread, several per commit
+        self._behind = _WriteBehind(self._write) if write_behind else None
 
     def install(self) -> None:
         global _active
@@ -81,6 +85,8 @@ class AttemptHandoff:
         task_id = task_id_of(job)
         if task_id is None or job.func_name not in self.entry_functions:
             return False
+        if self._behind is not None:
+            self._behind.wait_for(task_id)  # a retry of an attempt whose outcome is still on its way
         try:
             task = self.execution.start(task_id, worker_name)
         except (TaskNotFound, StorageUnavailable):
@@ -103,24 +109,36 @@ class AttemptHandoff:
         ended = self._take_ended(job.id)
         if not isinstance(started, Task) or ended is None:
             return
+        if self._behind is not None:
+            self._behind.put(started, ended)
+        else:
+            self._write([(started, ended)])
+
+    def _write(self, attempts: list[tuple[Task, Task]]) -> None:
+        """Writes ended attempts, again with backoff while the ledger is unreachable (for the patience)."""
         deadline = time.monotonic() + self.outcome_patience
         pause = 0.2
         while True:
             try:
-                self.execution.conclude(started, ended)
+                self.execution.conclude_all(attempts)
                 return
             except StorageUnavailable as exc:
                 if time.monotonic() + pause > deadline:
-                    log.error("task %s attempt %s ended (%s), but the ledger stayed unreachable (%s): the outcome "
-                              "is left in RQ for the reconciler", started.id, started.attempts,
-                              ended.status.value, exc)
+                    for started, ended in attempts:
+                        log.error("task %s attempt %s ended (%s), but the ledger stayed unreachable (%s): the "
+                                  "outcome is left in RQ for the reconciler", started.id, started.attempts,
+                                  ended.status.value, exc)
                     return
                 log.warning("the ledger is unreachable (%s); writing the outcome again in %.1f s", exc, pause)
                 time.sleep(pause * random.uniform(0.8, 1.2))
                 pause = min(pause * 2, 3.0)
 
     def close(self) -> None:
-        if self._folder is not None and os.getpid() == self._pid:
+        if os.getpid() != self._pid:
+            return
+        if self._behind is not None:
+            self._behind.close(timeout=self.outcome_patience + 5)
+        if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
 
@@ -172,3 +190,66 @@ class AttemptHandoff:
         path.unlink(missing_ok=True)
         # written by this worker's own work-horse into a folder only this user can write
         return pickle.loads(data)
+
+
+class _WriteBehind:
+    """A thread that writes ended attempts in small groups: whatever has arrived since its last commit,
+    up to `group` at a time. The worker takes its next job meanwhile; a worker that crashes loses at most
+    the group in flight, which the reconciler takes from RQ's results after its grace period."""
+
+    def __init__(self, write, group: int = 100):
+        self._write = write
+        self._group = group
+        self._pending: "queue.SimpleQueue[tuple[Task, Task] | None]" = queue.SimpleQueue()
+        self._unwritten: dict[int, int] = {}  # task id -> outcomes not yet written
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def put(self, started: Task, ended: Task) -> None:
+        with self._changed:
+            self._unwritten[started.id] = self._unwritten.get(started.id, 0) + 1
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._run, name="rqledger-outcomes", daemon=True)
+            self._thread.start()
+        self._pending.put((started, ended))
+
+    def wait_for(self, task_id: int, timeout: float = 60.0) -> None:
+        """Returns once no outcome of that task is waiting to be written."""
+        with self._changed:
+            self._changed.wait_for(lambda: not self._unwritten.get(task_id), timeout)
+
+    def close(self, timeout: float) -> None:
+        """Writes what is left, then stops the thread."""
+        if self._thread is not None and self._thread.is_alive():
+            self._pending.put(None)
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            first = self._pending.get()
+            if first is None:
+                return
+            group, stop = [first], False
+            while len(group) < self._group:
+                try:
+                    item = self._pending.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                group.append(item)
+            try:
+                self._write(group)
+            except Exception:  # never let the thread die: the reconciler repairs what was not written
+                log.exception("ended attempts not written to the ledger: %s", [s.id for s, _ in group])
+            with self._changed:
+                for started, _ in group:
+                    left = self._unwritten.get(started.id, 1) - 1
+                    if left > 0:
+                        self._unwritten[started.id] = left
+                    else:
+                        self._unwritten.pop(started.id, None)
+                self._changed.notify_all()
+            if stop:
+                return

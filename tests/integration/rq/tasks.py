@@ -73,3 +73,13 @@ def die() -> dict:
 @task
 def unstorable() -> object:
     return {"a set": {1, 2, 3}}
+
+
+@task(retry=Retry(max=2))
+def flaky_now(marker: str) -> dict:
+    """Fails its first attempt, then succeeds; retried at once (no interval)."""
+    path = Path(marker)
+    if not path.exists():
+        path.write_text("failed once")
+        raise RuntimeError("first attempt fails")
+    return {"attempt": "second"}

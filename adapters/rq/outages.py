@@ -25,6 +25,8 @@ class RidesOutRedisOutages:
     Redis lost it and restarts its scheduler process if that died."""
 
     _outage_since: float | None = None
+    _registration_checked = 0.0  # monotonic time of the last look at our registration
+    REGISTRATION_CHECK_EVERY = 1.0  # seconds: RQ heartbeats several times per job; one look per second will do
     stop_signaled = False  # SIGTERM/SIGINT came: a loop that ends now ended as asked
 
     def request_stop(self, signum, frame):
@@ -85,10 +87,14 @@ class RidesOutRedisOutages:
     def _after_contact(self) -> None:
         if self.is_horse or getattr(self, "_stop_requested", False):
             return
+        now = time.monotonic()
         if self._outage_since is not None:
-            self.log.warning("Worker %s: Redis is back after %.1f s", self.name,
-                             time.monotonic() - self._outage_since)
+            self.log.warning("Worker %s: Redis is back after %.1f s", self.name, now - self._outage_since)
             self._outage_since = None
+            self._registration_checked = 0.0  # look now: a restart may have lost it
+        if now - self._registration_checked < self.REGISTRATION_CHECK_EVERY:
+            return
+        self._registration_checked = now
         if not self.connection.sismember(self.redis_workers_keys, self.key):
             self._register_again()
         scheduler = getattr(self, "scheduler", None)

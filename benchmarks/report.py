@@ -163,6 +163,10 @@ def _commit() -> str:
     try:
         done = subprocess.run(["git", "-C", str(root), "log", "-1", "--format=%h %cs"], capture_output=True,
                               text=True, timeout=5)
-        return done.stdout.strip() or "unknown"
+        # what ran is the working tree: say when it is not the commit (uncommitted changes to tracked files)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        commit = done.stdout.strip() or "unknown"
+        return f"{commit} + uncommitted changes ({len(dirty.splitlines())} files)" if dirty else commit
     except (OSError, subprocess.SubprocessError):
         return "unknown"

@@ -21,7 +21,7 @@ TASKS = int(os.environ.get("RQLEDGER_FAULTS_TASKS", "2000"))
 
 
 class HorseKiller(threading.Thread):
-    """Every 2-3 s, SIGKILLs the work-horse of a random worker that has one at that moment."""
+    """Every 2-3 s, SIGKILLs the work-horse of a random worker that has one (the first to have one)."""
 
     def __init__(self, workers):
         super().__init__(daemon=True)
@@ -32,11 +32,19 @@ class HorseKiller(threading.Thread):
     def run(self) -> None:
         rng = random.Random(8)
         while not self.stopping.wait(rng.uniform(2, 3)):
-            for worker in rng.sample(self.workers, len(self.workers)):
-                horse = worker.horse()
-                if horse and kill_quietly(horse):
-                    self.kills += 1
+            # a worker is between two work-horses part of the time (writing the ledger, taking the next
+            # job): look again for up to a second rather than let this round pass without a kill
+            for _ in range(100):
+                if self._kill_one(rng) or self.stopping.wait(0.01):
                     break
+
+    def _kill_one(self, rng) -> bool:
+        for worker in rng.sample(self.workers, len(self.workers)):
+            horse = worker.horse()
+            if horse and kill_quietly(horse):
+                self.kills += 1
+                return True
+        return False
 
     def stop(self) -> None:
         self.stopping.set()

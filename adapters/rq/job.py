@@ -286,25 +286,38 @@ def not_started(task_id: int, name: str) -> dict:
 
 
 class _TaskProgress:
-    """The ProgressSink of a running task: the live channel on every report, the ledger throttled.
+    """The ProgressSink of a running task: the live channel on every new value, the ledger throttled.
 
     Progress is bookkeeping: a ledger that cannot take it must not fail the task, so
     its errors are logged and the ledger is left alone for a while (a timeout still
     propagates: JobTimeoutException is no AdapterError).
     """
 
+    REPEAT_CHECK = 0.25
+
     def __init__(self, ledger: ThrottledProgress, live: LiveProgress | None, pause: float):
         self.ledger = ledger
         self.live = live
         self.pause = pause
         self.reports = 0
+        self._last: int | None = None
+        self._recheck_at = 0.0
         self._quiet_until = 0.0
 
     def report(self, percent: int) -> None:
         self.reports += 1
-        if self.live is not None:
-            self.live(percent)
-        if time.monotonic() < self._quiet_until:
+        now = time.monotonic()
+        if percent == self._last:
+            # nothing new for the live channel (its timer writes a held-back value anyway); the ledger's
+            # throttle is asked again at most every REPEAT_CHECK s: a loop reporting every item pays ~nothing
+            if now < self._recheck_at:
+                return
+        else:
+            self._last = percent
+            if self.live is not None:
+                self.live(percent)
+        self._recheck_at = now + self.REPEAT_CHECK
+        if now < self._quiet_until:
             return
         try:
             self.ledger.report(percent)

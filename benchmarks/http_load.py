@@ -28,7 +28,7 @@ from typing import Iterator
 from urllib.parse import urlsplit
 
 from benchmarks.burst import BenchmarkFailed
-from benchmarks.report import Row, compared
+from benchmarks.report import Row, compared, single
 from benchmarks.subjects import API_BATCH_LIMIT, QUEUE, Pair, ledger_env, process_env, script
 from benchmarks.timing import back_to_back
 
@@ -40,22 +40,32 @@ def measure(pair: Pair, tasks: int, batch_tasks: int, repeats: int, logs: Path) 
     redis_url = pair.ledger.redis_url
     env = ledger_env(redis_url, pair.ledger.env["DATABASE_URL"])
     rows = []
-    with web_server(env, logs / "web.log") as base_url, LoadGenerator() as run_load:
+    with web_server(env, logs / "web.log") as (base_url, server), LoadGenerator() as run_load:
         for spec in ({"kind": "post", "url": base_url, "clients": 1, "tasks": 10},
                      {"kind": "batch", "url": base_url, "tasks": 10, "size": 10},
                      {"kind": "enqueue", "redis_url": redis_url, "clients": 1, "tasks": 10}):
             run_load(spec)  # warm-up: the server's first requests import and compile, the client's imports
         pair.flush()
         for clients in CLIENTS:
+            cpu: list[float] = []  # the server's CPU per request, ms: what bounds it once the GIL is the limit
+
+            def posts() -> float:
+                before = cpu_seconds(server.pid)
+                rate = tasks / run_load({"kind": "post", "url": base_url, "clients": clients, "tasks": tasks})
+                cpu.append((cpu_seconds(server.pid) - before) / tasks * 1000)
+                return rate
+
             pairs = back_to_back(
                 repeats,
-                lambda: tasks / run_load({"kind": "post", "url": base_url, "clients": clients, "tasks": tasks}),
+                posts,
                 lambda: tasks / run_load({"kind": "enqueue", "redis_url": redis_url, "clients": clients,
                                           "tasks": tasks}),
                 pair.flush)
             rows.append(compared(SECTION, f"{tasks} x POST /api/tasks, {clients} client(s) vs Queue.enqueue, "
                                           f"{clients} thread(s)", "tasks/s", pairs,
                                  note="real `rqledger web`; throughput: ratio < 1 is slower"))
+            rows.append(single(SECTION, "  the web process's CPU time per request", "ms", cpu,
+                               note=f"1000 / this = the most one process can serve ({os.cpu_count()} CPUs here)"))
         size = min(API_BATCH_LIMIT, batch_tasks)
         pairs = back_to_back(
             repeats,
@@ -70,8 +80,8 @@ def measure(pair: Pair, tasks: int, batch_tasks: int, repeats: int, logs: Path) 
 
 
 @contextmanager
-def web_server(env: dict, log_path: Path) -> Iterator[str]:
-    """A `rqledger web` process on a free port (no API token); its base URL. Always stopped afterwards."""
+def web_server(env: dict, log_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A `rqledger web` process on a free port (no API token): its base URL and process. Always stopped."""
     port = free_port()
     command = [*script("rqledger"), "web", "--host", "127.0.0.1", "--port", str(port)]
     with open(log_path, "ab") as log:
@@ -80,9 +90,15 @@ def web_server(env: dict, log_path: Path) -> Iterator[str]:
         try:
             base_url = f"http://127.0.0.1:{port}"
             _wait_healthy(base_url, process, log_path)
-            yield base_url
+            yield base_url, process
         finally:
             stop(process)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (/proc/<pid>/stat), all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Sequence
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 
 from adapters.sqlalchemy.guarded import guarded_update
 from adapters.sqlalchemy.conversion import attempt_from_row, attempt_values, task_from_row, task_values
@@ -24,6 +24,8 @@ _ACTIVE = [status.value for status in ACTIVE]
 _INSERT = insert(tasks)
 _INSERT_RETURNING = insert(tasks).returning(tasks.c.id)
 _INSERT_RETURNING_IDS = insert(tasks).returning(tasks.c.id, sort_by_parameter_order=True)
+# ids for a batch, in order (PostgreSQL): the sequence behind tasks.id, one value per row
+_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('tasks', 'id')) FROM generate_series(1, :n)")
 
 
 def _check_storable(values: dict) -> None:
@@ -53,6 +55,8 @@ class SqlAlchemyTaskRepository:
         A database without INSERT ... RETURNING (MySQL) gets one INSERT per task instead.
         """
         dialect = self._uow.engine.dialect
+        if len(new) > 1 and dialect.name == "postgresql":
+            return self._add_many_with_ids(new)
         if len(new) <= 1 or not dialect.insert_executemany_returning:
             return [self.add(task) for task in new]
         rows = [task_values(task) for task in new]
@@ -72,6 +76,31 @@ class SqlAlchemyTaskRepository:
             raise
         ids = result.scalars().all()
         for task, task_id in zip(new, sorted(ids) if sqlite else ids):
+            task.id = task_id
+            self._added(task)
+        return list(new)
+
+    def _add_many_with_ids(self, new: Sequence[Task]) -> list[Task]:
+        """PostgreSQL: the ids first (one nextval query), then one executemany of a one-row INSERT.
+
+        A multi-row INSERT ... RETURNING is a new statement text for every batch size, too long for
+        psycopg's query cache: parsing its thousands of placeholders cost more than the insert
+        (~0.6 ms per row measured); the one-row INSERT is parsed once and its rows sent together.
+        """
+        rows = [task_values(task) for task in new]
+        ids = self._uow.execute(_NEXT_IDS, {"n": len(rows)}).scalars().all()
+        for values, task_id in zip(rows, ids):
+            values["id"] = task_id
+        try:
+            self._uow.execute(_INSERT, rows)
+        except (TypeError, ValueError) as exc:
+            for values in rows:
+                try:
+                    _check_storable(values)
+                except (TypeError, ValueError):
+                    refuse_unstorable("task", "(new)", values, _JSON_FIELDS, exc)
+            raise
+        for task, task_id in zip(new, ids):
             task.id = task_id
             self._added(task)
         return list(new)

@@ -68,12 +68,7 @@ class SqlAlchemyTaskRepository:
         try:
             result = self._uow.execute(_INSERT_RETURNING if sqlite else _INSERT_RETURNING_IDS, rows)
         except (TypeError, ValueError) as exc:
-            for values in rows:
-                try:
-                    _check_storable(values)
-                except (TypeError, ValueError):
-                    refuse_unstorable("task", "(new)", values, _JSON_FIELDS, exc)
-            raise
+            _refuse_the_unstorable(rows, exc)
         ids = result.scalars().all()
         for task, task_id in zip(new, sorted(ids) if sqlite else ids):
             task.id = task_id
@@ -94,12 +89,7 @@ class SqlAlchemyTaskRepository:
         try:
             self._uow.execute(_INSERT, rows)
         except (TypeError, ValueError) as exc:
-            for values in rows:
-                try:
-                    _check_storable(values)
-                except (TypeError, ValueError):
-                    refuse_unstorable("task", "(new)", values, _JSON_FIELDS, exc)
-            raise
+            _refuse_the_unstorable(rows, exc)
         for task, task_id in zip(new, ids):
             task.id = task_id
             self._added(task)
@@ -229,3 +219,13 @@ class SqlAlchemyTaskRepository:
                     changes,
                 )
             known[attempt.number] = values
+
+
+def _refuse_the_unstorable(rows: list[dict], exc: Exception):
+    """A batch's insert refused a value: names the first row JSON cannot hold, else re-raises `exc`."""
+    for values in rows:
+        try:
+            _check_storable(values)
+        except (TypeError, ValueError):
+            refuse_unstorable("task", "(new)", values, _JSON_FIELDS, exc)
+    raise exc

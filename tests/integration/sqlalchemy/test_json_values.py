@@ -81,6 +81,16 @@ def test_a_new_task_with_arguments_json_cannot_hold_is_refused(uow):
         assert session.scalars(select(TaskRow)).all() == []
 
 
+def test_a_batch_with_one_task_json_cannot_hold_is_refused_whole_naming_the_field(uow):
+    with uow:
+        batch = [Task(name="fine"), Task(name="t", args=[float("nan")]), Task(name="fine")]
+        with pytest.raises(ValueError, match="'args' cannot be stored as JSON"):
+            uow.tasks.add_many(batch)
+        uow.commit()
+    with uow, Session(uow.engine) as session:
+        assert session.scalars(select(TaskRow)).all() == []
+
+
 def test_a_time_without_a_zone_is_refused(uow):
     with uow, pytest.raises(ValueError, match="aware datetime"):
         uow.tasks.add(Task(name="t", created_at=NOW.replace(tzinfo=None)))

@@ -10,7 +10,7 @@ from entrypoints.web.api.requests import task_query, task_request
 from entrypoints.web.context import container
 from entrypoints.web.errors import describe, error_body
 from entrypoints.web.openapi import ERROR_REF
-from entrypoints.web.records import TaskBatchOut, TaskDetailOut, TaskOut, TaskPageOut, page_of
+from entrypoints.web.records import TaskBatchOut, TaskDetailOut, TaskOut, TaskPageOut, tasks_response
 from entrypoints.web.schemas import BatchIn, TaskIn, TaskListQuery
 
 bp = APIBlueprint("api_tasks", __name__, url_prefix="/api", tag="Tasks")
@@ -63,7 +63,7 @@ def enqueue_batch(body):
         body = error_body("invalid_batch", f"{len(refused)} of {len(requests)} tasks refused, none enqueued: {message}",
                           f"tasks.{refused[0]['index']}", items=refused)
         return _json(body, 422)
-    return {"items": enqueue.many(requests)}
+    return tasks_response(enqueue.many(requests), 202)
 
 
 @bp.get("/tasks")
@@ -74,7 +74,9 @@ def list_tasks(query):
 
     Follow `next_cursor` (pass it as `cursor`) for the next page; it is null on the last one.
     """
-    return page_of(container().list_tasks()(task_query(query)))
+    page = container().list_tasks()(task_query(query))
+    cursor = page.next_cursor
+    return tasks_response(page.items, next_cursor=None if cursor is None else str(cursor))
 
 
 @bp.get("/tasks/<id:task_id>")

@@ -45,7 +45,11 @@ class EnqueueTask:
 
     def many(self, requests: Sequence[TaskRequest]) -> list[Task]:
         """All validated first, all rows in one transaction, then one hand-over to the queue."""
-        tasks = [self.build(request) for request in requests]
+        return self.built([self.build(request) for request in requests])
+
+    def built(self, tasks: list[Task]) -> list[Task]:
+        """`many` for tasks `build` made already (a caller that validated each request itself, to name
+        every refused one): all rows in one transaction, then one hand-over to the queue."""
         now = self.clock.now()
         for task in tasks:
             task.created_at = now

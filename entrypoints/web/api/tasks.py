@@ -51,10 +51,10 @@ def enqueue_batch(body):
     """
     enqueue = container().enqueue_task()
     requests = [task_request(item) for item in body["tasks"]]
-    refused = []
+    refused, tasks = [], []
     for index, request in enumerate(requests):
         try:
-            enqueue.build(request)
+            tasks.append(enqueue.build(request))
         except DomainError as exc:
             error = describe(exc)[0]["error"]
             refused.append({"index": index, **error})
@@ -63,7 +63,7 @@ def enqueue_batch(body):
         body = error_body("invalid_batch", f"{len(refused)} of {len(requests)} tasks refused, none enqueued: {message}",
                           f"tasks.{refused[0]['index']}", items=refused)
         return _json(body, 422)
-    return tasks_response(enqueue.many(requests), 202)
+    return tasks_response(enqueue.built(tasks), 202)
 
 
 @bp.get("/tasks")

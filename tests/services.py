@@ -7,13 +7,10 @@ or fails it when RQLEDGER_REQUIRE_SERVICES=1 (as in CI).
 
 from __future__ import annotations
 
-import fcntl
 import os
 import socket
-import tempfile
 import uuid
-from contextlib import contextmanager
-from pathlib import Path
+from contextlib import ExitStack, contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -46,37 +43,23 @@ def reachable(url: str) -> str | None:
 
 @contextmanager
 def private_redis_db():
-    """A Redis database number of this test's own, locked against other test processes, flushed before and after."""
-    import redis
+    """A Redis database number of this test's own, locked against other test processes, flushed before and after.
+
+    The locks and numbers (1-15; 0 is left to people) are the benchmark suite's, so a benchmark and a
+    test never share a database.
+    """
+    from benchmarks.services import ServiceMissing
+    from benchmarks.services import private_redis_db as locked_redis_db
 
     reason = reachable(REDIS_URL)
     if reason:
         unavailable("Redis", reason)
-    lock_dir = Path(tempfile.gettempdir()) / "rqledger-test-redis-locks"
-    lock_dir.mkdir(exist_ok=True)
-    base = urlsplit(REDIS_URL)
-    # database 0 is left to people; 1-15 are handed out one test at a time
-    for number in range(1, 16):
-        handle = open(lock_dir / f"db{number}.lock", "w")
+    with ExitStack() as stack:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.close()
-            continue
-        url = urlunsplit((base.scheme, base.netloc, f"/{number}", base.query, ""))
-        client = redis.Redis.from_url(url)
-        try:
-            client.flushdb()
-            yield url
-        finally:
-            try:
-                client.flushdb()
-            finally:
-                client.close()
-                fcntl.flock(handle, fcntl.LOCK_UN)
-                handle.close()
-        return
-    pytest.fail("no free Redis database number (1-15): too many tests use Redis at once")
+            url = stack.enter_context(locked_redis_db(REDIS_URL))
+        except ServiceMissing as exc:  # no free database number
+            pytest.fail(str(exc))
+        yield url
 
 
 @contextmanager

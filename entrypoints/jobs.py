@@ -27,21 +27,18 @@ def run_task(task_id: int, name: str):
     started = handoff.started(job.id) if handoff is not None else None
     if started == handoffs.REFUSED:
         return not_started(task_id, name)
-    container = runtime.current()
-    body = ledger_job(container, getattr(job, "connection", None))
-    if isinstance(started, Task):
-        def hand_back(ended: Task) -> None:
-            if not handoff.hand_back(job.id, ended):  # the worker died under this horse: nobody else will
-                body.progress_execution.conclude(started, ended)
-
-        body = handed_over(body, container, started, hand_back)
-    return body(job, task_id, name)
+    connection = getattr(job, "connection", None)
+    if not isinstance(started, Task):
+        return ledger_job(runtime.current(), connection)(job, task_id, name)
+    return handed_over(runtime.current(), connection, started, lambda ended: handoff.hand_back(job.id, ended))(
+        job, task_id, name)
 
 
-def ledger_job(container, connection=None) -> LedgerJob:
-    """The job body, wired from a container; its events go over the job's own Redis `connection` if given."""
+def ledger_job(container, connection=None, **overrides) -> LedgerJob:
+    """The job body, wired from a container; its events go over the job's own Redis `connection` if given.
+    `overrides` replace fields of LedgerJob (see handed_over)."""
     events = _events_over(container.events(), connection)
-    return LedgerJob(
+    options = dict(
         execution=container.execution(events=events),
         registry=container.registry(),
         clock=container.clock(),
@@ -49,18 +46,24 @@ def ledger_job(container, connection=None) -> LedgerJob:
         progress_interval=container.config.progress_interval() or 2.0,
         outcome_patience=_setting(container.config.outcome_patience(), 30.0),
     )
+    return LedgerJob(**{**options, **overrides})
 
 
-def handed_over(body: LedgerJob, container, started: Task, hand_back) -> LedgerJob:
+def handed_over(container, connection, started: Task, hand_back) -> LedgerJob:
     """The job body of an attempt the worker process started (adapters.rq.handoff): it ends the attempt on a
-    copy of the row, in memory, and hands the ended task back; only progress goes to the ledger from here."""
+    copy of the row, in memory, and hands the ended task back; only progress goes to the ledger from here.
+    `hand_back(ended)` is False when the worker died under this horse: then the horse writes it itself."""
     store = InMemoryStore()
     store.tasks[started.id] = copy.deepcopy(started)
-    body.progress_execution = body.execution
-    body.execution = TaskExecution(uow=InMemoryUnitOfWork(store), clock=container.clock(), events=InMemoryEvents())
-    body.started = started
-    body.on_ended = hand_back
-    return body
+    ledger = container.execution(events=_events_over(container.events(), connection))  # progress; an orphan's end
+
+    def on_ended(ended: Task) -> None:
+        if not hand_back(ended):
+            ledger.conclude(started, ended)
+
+    return ledger_job(container, connection, started=started, on_ended=on_ended, progress_execution=ledger,
+                      execution=TaskExecution(uow=InMemoryUnitOfWork(store), clock=container.clock(),
+                                              events=InMemoryEvents()))
 
 
 def _events_over(events, connection):

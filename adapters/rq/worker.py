@@ -11,6 +11,7 @@ from typing import Collection, Protocol, Sequence
 from rq import SimpleWorker, Worker
 from rq.serializers import JSONSerializer
 from rq.utils import now
+from rq.worker.base import SHUTDOWN_SIGNAL
 
 from adapters.rq.admission import ENTRY_FUNCTIONS, GuardedJob, refusal
 from adapters.rq.handoff import AttemptHandoff
@@ -133,7 +134,17 @@ class LedgerWorker(LedgerHooks, Worker):
 
     def fork_work_horse(self, job, queue):
         self._begin_attempt(job)
-        return super().fork_work_horse(job, queue)
+        result = super().fork_work_horse(job, queue)
+        if self._stopped_job_id == job.id:  # a stop command came while the attempt was being started
+            self.kill_horse()
+        return result
+
+    def kill_horse(self, sig=SHUTDOWN_SIGNAL):
+        if not self.horse_pid:
+            # no work-horse yet (the attempt is being started before the fork): RQ would signal this
+            # worker's own process group; fork_work_horse stops the horse as soon as it exists
+            return
+        super().kill_horse(sig)
 
     def work(self, *args, **kwargs):
         worker_pid = os.getpid()

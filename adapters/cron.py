@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterError, croniter
 
-from domain.errors import InvalidSchedule
+from rqledger.domain.errors import InvalidSchedule
 
 
 class CroniterCalendar:
@@ -17,10 +17,15 @@ class CroniterCalendar:
             raise InvalidSchedule(
                 f"cron {expression!r} is not a valid 5-field expression (minute hour day-of-month month day-of-week),"
                 " e.g. '*/5 * * * *'", field="cron")
+        self.next_after(expression, timezone_name, datetime.now(timezone.utc))  # one that never fires is refused
 
     def next_after(self, expression: str, timezone_name: str, after: datetime) -> datetime:
         local = after.astimezone(_zone(timezone_name))
-        return croniter(expression, local).get_next(datetime).astimezone(timezone.utc)
+        try:
+            return croniter(expression, local).get_next(datetime).astimezone(timezone.utc)
+        except CroniterError:  # well formed, but no date matches (February 30, April 31): it would never fire
+            raise InvalidSchedule(f"cron {expression!r} never fires: no date matches its day-of-month, month and "
+                                  f"day-of-week (e.g. February 30 or April 31)", field="cron") from None
 
 
 def _zone(name: str) -> ZoneInfo:

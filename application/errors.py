@@ -1,6 +1,6 @@
 """Errors of the application layer: adapters raise these instead of their libraries' exceptions."""
 
-from domain.errors import DomainError
+from rqledger.domain.errors import DomainError
 
 
 class AdapterError(Exception):
@@ -31,3 +31,7 @@ class ScheduleNotRegistered(DomainError):
         self.schedule = schedule
         self.reason = reason
         super().__init__(f"schedule {schedule.id} could not be registered with the scheduler: {reason}")
+
+
+class DeliveryFailed(AdapterError):
+    """An alert's target did not acknowledge it (an error answer, a timeout, no connection)."""

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import json
 import traceback as tb
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Sequence
 
-from application.events import task_event
-from application.ports import Clock, EventPublisher, TaskQueue, UnitOfWork
-from application.progress import reporting_to
-from application.registry import TaskRegistry
-from domain.errors import DomainError, IllegalTransition, TaskNotFound, UnknownTaskType
-from domain.task import Task, TaskStatus
+from rqledger.application.events import task_event
+from rqledger.application.limits_gate import AttemptGate, Wait, is_waiting_line
+from rqledger.application.ports import Clock, EventPublisher, TaskQueue, UnitOfWork
+from rqledger.application.progress import reporting_to
+from rqledger.application.registry import TaskRegistry
+from rqledger.domain.errors import DomainError, IllegalTransition, TaskNotFound, UnknownTaskType
+from rqledger.domain.task import Task, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -49,20 +50,33 @@ class TaskExecution:
     uow: UnitOfWork
     clock: Clock
     events: EventPublisher
+    # per-type limits (concurrency, rate): asked before an attempt starts, told when it ends; None: no limits
+    gate: AttemptGate | None = None
 
-    def start(self, task_id: int, worker: str | None) -> Task | None:
-        """Marks the task running. None when it must not run (canceled, already running or ended)."""
+    def start(self, task_id: int, worker: str | None) -> Task | Wait | None:
+        """Marks the task running. None when it must not run (canceled, already running or ended); a Wait
+        when its type's limits hold it back for now (it stays queued, its log says why once per wait)."""
         with self.uow:
             task = self.uow.tasks.get(task_id)
             if task.status is not TaskStatus.QUEUED:
                 self._note_refusal(task, f"refused to start: the task is {task.status.value}")
                 return None
-            task.start(worker, self.clock.now())
+            if self.gate is not None:
+                wait = self.gate.admit(task)
+                if wait is not None:
+                    self._note_wait(task, wait)
+                    return replace(wait, task=task)
             try:
-                self.uow.tasks.save(task)
-            except IllegalTransition:
-                return None  # another delivery of the same job started it first: this one does nothing
-            self.uow.commit()
+                task.start(worker, self.clock.now())
+                try:
+                    self.uow.tasks.save(task)
+                except IllegalTransition:
+                    self._release(task, task.attempts)
+                    return None  # another delivery of the same job started it first: this one does nothing
+                self.uow.commit()
+            except BaseException:  # the attempt never began: its slots go back
+                self._release(task, task.attempts)
+                raise
         self.events.publish(task_event(task))
         return task
 
@@ -91,11 +105,33 @@ class TaskExecution:
     def cancel(self, task_id: int, attempt: int, reason: str) -> Outcome | None:
         return self._end(task_id, attempt, "cancel", lambda task, now: task.cancel(now, reason))
 
+    def _note_wait(self, task: Task, wait: Wait) -> None:
+        """One line per waiting stretch: a task already waiting (its last line says so) is not written again."""
+        if task.log and is_waiting_line(task.log.rsplit("\n", 1)[-1]):
+            return
+        task.note(self.clock.now(), wait.reason)
+        try:
+            self.uow.tasks.save(task)
+            self.uow.commit()
+        except DomainError:
+            return  # the row moved on meanwhile: the next delivery sees it
+        self.events.publish(task_event(task))
+
+    def _release(self, task: Task, attempt: int) -> None:
+        if self.gate is not None:
+            self.gate.release(task, attempt)
+
     def conclude(self, started: Task, ended: Task) -> Outcome | None:
         """Writes `ended`: the attempt `started` (as `start` wrote it) brought to its end elsewhere, e.g. a
         work-horse that ran the task against a copy of the row. One compare-and-set against the version
         `start` wrote, with no read first. None when the row moved on meanwhile (canceled, ended by the
-        reconciler): the refusal is noted in its log, as for a late `finish`."""
+        reconciler): the refusal is noted in its log, as for a late `finish`. The attempt's slots are freed."""
+        try:
+            return self._conclude(started, ended)
+        finally:
+            self._release(started, started.attempts)
+
+    def _conclude(self, started: Task, ended: Task) -> Outcome | None:
         with self.uow:
             self.uow.tasks.track(started)
             try:
@@ -126,6 +162,13 @@ class TaskExecution:
         if len(attempts) == 1:
             self.conclude(*attempts[0])
             return
+        try:
+            self._conclude_all(attempts)
+        finally:
+            for started, _ in attempts:
+                self._release(started, started.attempts)
+
+    def _conclude_all(self, attempts: Sequence[tuple[Task, Task]]) -> None:
         with self.uow:
             try:
                 for started, ended in attempts:
@@ -138,7 +181,7 @@ class TaskExecution:
                 landed = True
         if not landed:
             for started, ended in attempts:
-                self.conclude(started, ended)
+                self._conclude(started, ended)
             return
         self.events.publish_many([task_event(ended) for _, ended in attempts])
 
@@ -149,18 +192,22 @@ class TaskExecution:
         return written
 
     def _end(self, task_id: int, attempt: int, verb: str, apply: Callable) -> Outcome | None:
+        """Ends the attempt (refused when the row moved on); its slots are freed either way: it runs no more."""
         with self.uow:
             task = self.uow.tasks.get(task_id)
-            if task.status is not TaskStatus.RUNNING or task.attempts != attempt:
-                self._note_refusal(task, f"refused a late {verb} from attempt {attempt} "
-                                         f"(the task is {task.status.value}, attempt {task.attempts})")
-                return None
-            apply(task, self.clock.now())
             try:
-                self.uow.tasks.save(task)
-            except IllegalTransition:
-                return None  # another writer won the race; its outcome stands
-            self.uow.commit()
+                if task.status is not TaskStatus.RUNNING or task.attempts != attempt:
+                    self._note_refusal(task, f"refused a late {verb} from attempt {attempt} "
+                                             f"(the task is {task.status.value}, attempt {task.attempts})")
+                    return None
+                apply(task, self.clock.now())
+                try:
+                    self.uow.tasks.save(task)
+                except IllegalTransition:
+                    return None  # another writer won the race; its outcome stands
+                self.uow.commit()
+            finally:
+                self._release(task, attempt)
         self.events.publish(task_event(task))
         return Outcome(task)
 
@@ -221,6 +268,9 @@ class RunTask:
 
     def __call__(self, task_id: int, worker: str | None = None) -> Task | None:
         task = self.execution.start(task_id, worker)
+        if isinstance(task, Wait):  # held back by its type's limits: it stays queued and comes back later
+            self.queue.enqueue(task.task, delay=task.retry_in)
+            return None
         if task is None:
             return None
         try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from domain.errors import InvalidArguments
-from domain.retry import Retry
+from rqledger.domain.errors import InvalidArguments
+from rqledger.domain.retry import Retry
 
 
 @dataclass(frozen=True)

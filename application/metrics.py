@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from application.ports import Histogram, UnitOfWork
+from rqledger.application.ports import Histogram, UnitOfWork
 
 __all__ = ["DURATION_BUCKETS", "Histogram", "LedgerStatistics", "ReadLedgerStatistics"]
 

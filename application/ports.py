@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Iterable, Protocol, Sequence
 
-from domain.schedule import RunStatus, ScheduledTask, ScheduledTaskInstance, ScheduleStatus
-from domain.task import AttemptOutcome, Task, TaskStatus
+from rqledger.domain.alert import Alert, AlertKind, AlertStatus, Delivery
+from rqledger.domain.queue import QueuePause
+from rqledger.domain.schedule import RunStatus, ScheduledTask, ScheduledTaskInstance, ScheduleStatus
+from rqledger.domain.task import AttemptOutcome, Task, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -25,8 +27,21 @@ class TaskQuery:
 
 @dataclass(frozen=True)
 class ScheduleQuery:
+    """Filters of a schedule listing (`owner`: only that owner's, for per-user views); newest first."""
+
     statuses: frozenset[ScheduleStatus] = frozenset()
     name: str | None = None
+    owner: str | None = None
+    limit: int = 50
+    before_id: int | None = None
+
+
+@dataclass(frozen=True)
+class AlertQuery:
+    """Filters of an alert listing; newest first, `before_id` is the cursor."""
+
+    statuses: frozenset[AlertStatus] = frozenset()
+    kind: AlertKind | None = None
     limit: int = 50
     before_id: int | None = None
 
@@ -72,10 +87,16 @@ class Histogram:
 
 class TaskRepository(Protocol):
     def add(self, task: Task) -> Task:
-        """Stores a new task and gives it its id."""
+        """Stores a new task and gives it its id.
+
+        Raises DuplicateUniqueTask (at the latest on commit) when another queued or running task
+        holds its `unique_key`; the unit of work stays usable."""
 
     def add_many(self, tasks: Sequence[Task]) -> list[Task]:
-        """Stores new tasks, giving them ids in the order given (as `add` one by one would; SQL: one statement)."""
+        """Stores new tasks, giving them ids in the order given (as `add` one by one would; SQL: one statement).
+
+        A `unique_key` held already, or twice among `tasks`, raises DuplicateUniqueTask naming the
+        refused task's position in `tasks`; none of them is stored."""
 
     def get(self, task_id: int) -> Task:
         """Raises TaskNotFound."""
@@ -83,7 +104,8 @@ class TaskRepository(Protocol):
     def save(self, task: Task) -> None:
         """Writes the task if the stored row still has the version this unit of work read (compare-and-set).
 
-        Raises ConcurrentUpdate, naming the row's current status, when another writer changed it first.
+        Raises ConcurrentUpdate, naming the row's current status, when another writer changed it first,
+        and DuplicateUniqueTask when a task queued again (a user retry) takes a `unique_key` another holds.
         """
 
     def track(self, task: Task) -> None:
@@ -103,6 +125,15 @@ class TaskRepository(Protocol):
     def count_by_name_and_status(self) -> dict[tuple[str, TaskStatus], int]:
         """How many tasks of each name are in each status (only pairs that have tasks)."""
 
+    def count_active_by_queue(self) -> dict[tuple[str, TaskStatus], int]:
+        """How many queued and running tasks each queue has (only pairs that have tasks)."""
+
+    def failures_by_name(self, since: datetime) -> dict[str, tuple[int, int]]:
+        """Per task name: (tasks failed for good that ended at or after `since`, the newest one's id)."""
+
+    def waiting_by_queue(self) -> dict[str, tuple[datetime, int]]:
+        """Per queue: (the oldest enqueue time, how many) of its queued tasks that never started an attempt."""
+
     def attempt_durations(self, bounds: Sequence[float]) -> dict[tuple[str, AttemptOutcome], Histogram]:
         """How long the ended attempts of each task name ran, by outcome: seconds counted into `bounds`.
 
@@ -116,8 +147,8 @@ class ScheduleRepository(Protocol):
     def get(self, schedule_id: int) -> ScheduledTask:
         """Raises ScheduleNotFound."""
 
-    def find(self, name: str, args: list, kwargs: dict) -> ScheduledTask | None:
-        """The parent with that natural key."""
+    def find(self, name: str, args: list, kwargs: dict, owner: str | None = None) -> ScheduledTask | None:
+        """The parent with that natural key (the owner is part of it: None finds only a schedule of no owner)."""
 
     def save(self, schedule: ScheduledTask) -> None: ...
 
@@ -144,12 +175,45 @@ class ScheduleRepository(Protocol):
     def count_runs_by_schedule_and_status(self) -> dict[tuple[int, str, RunStatus], int]:
         """How many runs each schedule has in each status: (schedule id, its task name, status) -> runs."""
 
+    def last_success(self, schedule_id: int) -> datetime | None:
+        """When the schedule's newest finished run ended (None: none finished)."""
+
+
+class AlertRepository(Protocol):
+    def add(self, alert: Alert) -> Alert:
+        """Stores a new open alert and gives it its id; raises DuplicateAlert (at the latest on commit) when
+        another open alert holds its key."""
+
+    def get(self, alert_id: int) -> Alert:
+        """Raises AlertNotFound."""
+
+    def save(self, alert: Alert) -> None:
+        """Compare-and-set on the version read; raises ConcurrentUpdate."""
+
+    def open_alerts(self) -> list[Alert]: ...
+
+    def list(self, query: AlertQuery) -> Page: ...
+
+    def add_delivery(self, delivery: Delivery) -> Delivery: ...
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        """Compare-and-set on the version read (or tracked); raises ConcurrentUpdate."""
+
+    def track_delivery(self, delivery: Delivery) -> None:
+        """Takes `delivery` as this unit of work's read of its row: the next save is guarded by its version."""
+
+    def due_deliveries(self, now: datetime, limit: int = 100) -> list[Delivery]:
+        """Pending deliveries whose time came, and sending ones whose claim ran out; oldest first."""
+
+    def deliveries_of(self, alert_ids: Sequence[int]) -> dict[int, list[Delivery]]: ...
+
 
 class UnitOfWork(Protocol):
     """A transaction boundary: `with uow:` opens one, `commit()` makes it durable, leaving rolls back the rest."""
 
     tasks: TaskRepository
     schedules: ScheduleRepository
+    alerts: AlertRepository
 
     def __enter__(self) -> "UnitOfWork": ...
 
@@ -185,6 +249,34 @@ class Scheduler(Protocol):
     def cancel(self, schedule: ScheduledTask) -> None: ...
 
 
+class TriggerStore(Protocol):
+    """The scheduler's own record of when each schedule fires next (rq-scheduler's storage), for RepairTriggers."""
+
+    def triggers(self) -> list:
+        """Every stored job: each with `job_id` and `trigger` (None: not one of ours; else its `schedule_id`,
+        `timing` and `catch_up`). Raises QueueUnavailable."""
+
+    def trigger_id(self, schedule_id: int) -> str:
+        """The id the trigger of that schedule is stored under."""
+
+    def remove(self, job_id: str) -> None: ...
+
+    def restore(self, schedule: ScheduledTask):
+        """Writes the trigger that continues the schedule where the ledger says it stands; None (and no trigger)
+        when it will not fire again."""
+
+
+class RunJobs(Protocol):
+    """The queue's view of schedule runs' jobs and of the workers, for EndStuckRuns. Raises QueueUnavailable."""
+
+    def why_over(self, run: ScheduledTaskInstance) -> str | None:
+        """Why the run's job is over although the run is still running (failed, stopped, finished without
+        recording it), or None."""
+
+    def live_workers(self) -> set[str] | None:
+        """The names of the workers alive now (None: unknown)."""
+
+
 class CronCalendar(Protocol):
     def validate(self, expression: str, timezone: str) -> None:
         """Raises InvalidSchedule naming the field."""
@@ -208,3 +300,46 @@ class EventPublisher(Protocol):
 
     def publish_many(self, events: Sequence[dict]) -> None:
         """Several events, in order, in one go where the transport allows it. Never raises."""
+
+
+class QueuePauses(Protocol):
+    """Which queues are paused: kept with the ledger (it outlives worker and Redis restarts)."""
+
+    def paused(self) -> dict[str, QueuePause]:
+        """Queue name -> its pause. Raises StorageUnavailable."""
+
+    def pause(self, pause: QueuePause) -> QueuePause:
+        """Pauses `pause.queue` unless it is paused already; returns the pause in force (the earlier one
+        when it was). Raises StorageUnavailable."""
+
+    def resume(self, queue: str) -> QueuePause | None:
+        """Ends the queue's pause; returns it, or None when the queue was not paused."""
+
+
+class AlertSender(Protocol):
+    def send(self, target: str, body: bytes, headers: dict[str, str]) -> None:
+        """Delivers `body` to `target` (a webhook URL); returns once acknowledged (2xx). Raises DeliveryFailed."""
+
+
+class Limiter(Protocol):
+    """The shared counters behind per-type limits (rqledger.application.limits_gate): leases on slots in pools,
+    and rate windows. One Limiter serves every worker that shares it. Raises QueueUnavailable when unreachable."""
+
+    def acquire(self, pools: Sequence[tuple[str, int | None]], holder: str, lease: float) -> tuple[str, int] | None:
+        """Takes a slot for `holder` in every pool (key, size; None: unbounded) for `lease` seconds, all or none.
+
+        Leases past their expiry are dropped first; a holder already in a pool keeps its slot. None when
+        taken, else (key, slots in use) of the first pool that is full."""
+
+    def renew(self, keys: Sequence[str], holder: str, lease: float) -> None:
+        """Extends `holder`'s leases in those pools to `lease` seconds from now (taking them again if lost)."""
+
+    def release(self, keys: Sequence[str], holder: str) -> None:
+        """Drops `holder`'s leases in those pools; a lease not held is no error."""
+
+    def take(self, key: str, count: int, per: float) -> float:
+        """Counts a start in the window `key`, if fewer than `count` started in the last `per` seconds: 0.
+        Else counts nothing and returns the seconds until the oldest start leaves the window."""
+
+    def in_use(self, keys: Sequence[str]) -> list[int]:
+        """Unexpired leases in each pool."""

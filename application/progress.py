@@ -6,8 +6,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Iterator
 
-from application.ports import ProgressSink
-from domain.task import clamp_progress
+from rqledger.application.ports import ProgressSink
+from rqledger.domain.task import clamp_progress
 
 _sink: ContextVar[ProgressSink | None] = ContextVar("rqledger_progress_sink", default=None)
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
 
-from application.ports import Clock, ScheduleQuery, TaskQuery, UnitOfWork
-from domain.errors import InvalidArguments
-from domain.schedule import RunStatus
-from domain.task import ENDED, TaskStatus
+from rqledger.application.ports import Clock, ScheduleQuery, TaskQuery, UnitOfWork
+from rqledger.domain.errors import InvalidArguments
+from rqledger.domain.schedule import RunStatus
+from rqledger.domain.task import ENDED, TaskStatus
 
 ENDED_RUNS = frozenset({RunStatus.FINISHED, RunStatus.FAILED, RunStatus.CANCELED})
 BATCH = 500  # one transaction per batch: short locks, and an interrupted purge keeps what it did

@@ -8,17 +8,20 @@ disagreement, writing what it did into the row's log.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Iterable, Protocol
 
-from application.errors import AdapterError
-from application.events import task_event
-from application.execution import TaskExecution
-from application.ports import Clock, EventPublisher, TaskQuery, TaskQueue, UnitOfWork
-from domain.errors import DomainError, TaskNotFound
-from domain.task import Task, TaskStatus
+from rqledger.application.errors import AdapterError
+from rqledger.application.events import task_event
+from rqledger.application.execution import TaskExecution
+from rqledger.application.ports import Clock, EventPublisher, TaskQuery, TaskQueue, UnitOfWork
+from rqledger.domain.errors import DomainError, TaskNotFound
+from rqledger.domain.task import Task, TaskStatus
+
+log = logging.getLogger(__name__)
 
 
 class JobState(str, Enum):
@@ -57,6 +60,10 @@ class JobInspector(Protocol):
         """Names of the workers whose heartbeat is current; None while that cannot be told (e.g. the
         queue restarted moments ago and live workers have not registered again yet)."""
 
+    def still_running(self, task_id: int) -> bool:
+        """Whether a process still runs the task's job on its own account, whatever its worker's state (a
+        work-horse whose worker was killed runs on and records the outcome itself); False when none does."""
+
     def foreign_jobs(self, known_ids: set[int]) -> list[str]:
         """Job ids that look like ours (numeric) but have no row among `known_ids`."""
 
@@ -71,9 +78,10 @@ class ReconcileReport:
     ended: list[int] = field(default_factory=list)
     retried: list[int] = field(default_factory=list)
     orphan_jobs: list[str] = field(default_factory=list)
+    unrepaired: dict[int, str] = field(default_factory=dict)  # task id -> why its repair failed (tried again next pass)
 
     def __bool__(self) -> bool:
-        return bool(self.requeued or self.ended or self.retried or self.orphan_jobs)
+        return bool(self.requeued or self.ended or self.retried or self.orphan_jobs or self.unrepaired)
 
 
 @dataclass
@@ -97,10 +105,13 @@ class Reconcile:
         cutoff = self.clock.now() - timedelta(seconds=self.grace)
         for task in active:
             job = jobs.get(task.id, JobReport(JobState.MISSING))
-            if task.status is TaskStatus.QUEUED:
-                self._queued(task, job, workers, cutoff, report)
-            else:
-                self._running(task, job, workers, cutoff, report)
+            try:
+                if task.status is TaskStatus.QUEUED:
+                    self._queued(task, job, workers, cutoff, report)
+                else:
+                    self._running(task, job, workers, cutoff, report)
+            except Exception as exc:  # one row that cannot be written never stops the repair of the others
+                self._unrepaired(task, exc, report)
         report.orphan_jobs = self.inspector.foreign_jobs({t.id for t in active})
         return report
 
@@ -126,6 +137,8 @@ class Reconcile:
         if (job.state is JobState.WAITING or (job.state is JobState.STARTED and not abandoned)
                 or (task.enqueued_at or task.created_at) > cutoff):
             return
+        if abandoned and self._still_running(task):
+            return  # its worker died, but the work-horse it forked runs on: it starts the attempt (or refuses) itself
         if self._moved_on(task):
             return
         if abandoned:
@@ -155,7 +168,7 @@ class Reconcile:
             job = JobReport(JobState.STARTED)
         if (job.state in (JobState.FINISHED, JobState.FAILED) and workers is not None and task.worker in workers
                 and job.ended_at is not None and job.ended_at > cutoff):
-            # its live worker writes the outcome right after its work-horse exits (adapters.rq.handoff):
+            # its live worker writes the outcome right after its work-horse exits (rqledger.adapters.rq.handoff):
             # only an outcome still unwritten a grace period later is the reconciler's to take
             return
         if job.state is JobState.FINISHED:
@@ -182,6 +195,11 @@ class Reconcile:
                 JobState.STARTED: f"its worker {task.worker} is gone (no heartbeat)",
                 JobState.MISSING: f"its job is gone from the queue and its worker {task.worker} did not end it",
             }[job.state]
+            if self._still_running(task):
+                # its worker is gone or its job ended in the queue, but a process still runs the attempt (an
+                # orphaned work-horse): it records the outcome itself; ending the attempt now would let a retry
+                # run beside it, or fail a run that completes
+                return
             if self._moved_on(task):
                 return
             outcome = self.execution.fail(task.id, attempt, f"the reconciler ended the attempt: {reason}")
@@ -206,12 +224,34 @@ class Reconcile:
             return True  # deleted meanwhile
         return current.status is not task.status or current.attempts != task.attempts
 
+    def _still_running(self, task: Task) -> bool:
+        try:
+            return self.inspector.still_running(task.id)
+        except AdapterError:
+            return True  # cannot be told now (the queue is down again): judge on a later pass
+
     def _overdue(self, task: Task) -> bool:
         """Past the time by which a live worker must have ended the attempt (RQ kills a work-horse
         60 s after its timeout)."""
         started = task.started_at or task.created_at
         limit = (task.timeout or 0) + 60 + self.grace
         return started + timedelta(seconds=limit) <= self.clock.now()
+
+    def _unrepaired(self, task: Task, error: Exception, report: ReconcileReport) -> None:
+        """A row whose repair failed (e.g. a value its database refuses): logged, and marked with a line in its own
+        log when that can still be written (once, not once per pass); the next pass tries the repair again."""
+        reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        report.unrepaired[task.id] = reason
+        log.warning("reconciler: task %s was not repaired: %s", task.id, reason,
+                    exc_info=not isinstance(error, (AdapterError, DomainError, TypeError, ValueError)))
+        line = f"the reconciler could not repair it: {reason}"
+        try:
+            with self.uow:
+                if self.uow.tasks.get(task.id).log.endswith(line):
+                    return
+            self._note(task.id, line)
+        except Exception as exc:  # the row refuses even that: the log line above is all there is
+            log.warning("reconciler: task %s could not be marked either: %s", task.id, exc)
 
     def _note(self, task_id: int, line: str) -> None:
         with self.uow:

@@ -8,8 +8,11 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from domain.errors import InvalidArguments, UnknownTaskType
-from domain.retry import Retry
+from rqledger.application.calls import TaskCall
+from rqledger.application.limits_gate import NO_LIMITS, Rate, TypeLimits
+from rqledger.domain.errors import InvalidArguments, UnknownTaskType
+from rqledger.domain.retry import Retry
+from rqledger.domain.task import Priority
 
 _SIMPLE = (int, float, str, bool, list, dict)
 
@@ -40,7 +43,10 @@ class TaskType:
     timeout: int | None = None
     retry: Retry | None = None
     queue: str = "default"
+    priority: Priority = Priority.NORMAL
     parameters: tuple[Parameter, ...] = field(default=())
+    # attempts at once (all workers, per owner) and starts per time: rqledger.application.limits_gate
+    limits: TypeLimits = NO_LIMITS
 
     def check_arguments(self, args: list, kwargs: dict) -> None:
         """Raises InvalidArguments when args/kwargs do not fit the function's signature and simple type hints."""
@@ -76,6 +82,8 @@ class TaskType:
             "timeout": self.timeout,
             "retry": self.retry.to_dict() if self.retry else None,
             "queue": self.queue,
+            "priority": self.priority.value,
+            "limits": self.limits.to_dict(),
             "parameters": [p.to_dict() for p in self.parameters],
         }
 
@@ -116,15 +124,31 @@ default_registry = TaskRegistry()
 
 def task(func=None, *, name: str | None = None, description: str | None = None, unique: bool = False,
          timeout: int | None = None, retry: Retry | None = None, queue: str = "default",
+         priority: str = "normal", concurrency: int | None = None, concurrency_per_owner: int | None = None, rate_limit: str | None = None,
          registry: TaskRegistry | None = None):
     """Registers a function as a task type: `@task` or `@task(description=..., unique=..., timeout=..., retry=...)`.
 
-    The function itself is returned unchanged, so it can still be called directly.
+    Limits, checked by the worker when an attempt would start (a task over a limit stays queued and
+    is delivered again shortly, without holding the worker): `concurrency=2` attempts at once across
+    every worker, `concurrency_per_owner=1` at once per owner (tasks of no owner share one), and
+    `rate_limit="10/m"` starts per second (s), minute (m) or hour (h), or per N of them ("5/10s").
+    `priority` ("high", "normal", "low"): its tasks' level unless an enqueue says otherwise; a worker takes
+    every waiting high task of its queues before any normal one, and normal before low.
+
+    The function itself is returned, still a plain function to call directly, with two additions:
+    `f.enqueue(*args, **kwargs)` enqueues it on the default ledger, and `f.using(owner=..., ...)`
+    binds enqueue's options first (see rqledger.application.calls).
     """
 
     def register(f: Callable) -> Callable:
         if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1):
             raise ValueError(f"timeout must be whole seconds >= 1, got {timeout!r}")
+        try:
+            level = Priority.parse(priority)
+        except InvalidArguments as exc:
+            raise ValueError(str(exc)) from None
+        limits = TypeLimits(concurrency, concurrency_per_owner,
+                            Rate.parse(rate_limit) if rate_limit is not None else None)
         doc = inspect.getdoc(f) or ""
         task_type = TaskType(
             name=name or f.__name__,
@@ -134,10 +158,15 @@ def task(func=None, *, name: str | None = None, description: str | None = None, 
             timeout=timeout,
             retry=retry,
             queue=queue,
+            priority=level,
             parameters=describe_parameters(f),
+            limits=limits,
         )
         (registry if registry is not None else default_registry).register(task_type)
         f.task_type = task_type
+        call = TaskCall(task_type)
+        f.enqueue = call.enqueue  # on the default ledger
+        f.using = call.using      # enqueue's options bound: owner, description, queue, timeout, retry, ...
         return f
 
     return register(func) if func is not None else register

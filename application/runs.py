@@ -7,14 +7,15 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
-from application.events import run_event
-from application.execution import describe_exception, ensure_json
-from application.ports import Clock, CronCalendar, EventPublisher, UnitOfWork
-from application.progress import reporting_to
-from application.registry import TaskRegistry
-from application.schedules import next_run_time
-from domain.errors import ConcurrentUpdate, DomainError, DuplicateRun
-from domain.schedule import RunStatus, ScheduledTaskInstance, ScheduleStatus
+from rqledger.application.catch_up import CatchUpPlan, late_note
+from rqledger.application.events import run_event
+from rqledger.application.execution import describe_exception, ensure_json
+from rqledger.application.ports import Clock, CronCalendar, EventPublisher, UnitOfWork
+from rqledger.application.progress import reporting_to
+from rqledger.application.registry import TaskRegistry
+from rqledger.application.schedules import firing_after
+from rqledger.domain.errors import ConcurrentUpdate, DomainError, DuplicateRun
+from rqledger.domain.schedule import RunStatus, ScheduledTaskInstance, ScheduleStatus
 
 
 @dataclass
@@ -24,11 +25,14 @@ class ScheduledRuns:
     calendar: CronCalendar
     events: EventPublisher
 
-    def start(self, schedule_id: int, scheduled_at: datetime, worker: str | None = None) -> ScheduledTaskInstance | None:
-        """Records the run (running). None when the firing is already recorded or the parent is dead."""
-        return _retrying(lambda: self._start(schedule_id, scheduled_at, worker))
+    def start(self, schedule_id: int, scheduled_at: datetime, worker: str | None = None,
+              catching_up: bool = False) -> ScheduledTaskInstance | None:
+        """Records the run (running). None when the firing is already recorded (ran, or recorded missed) or
+        the parent is dead. `catching_up`: fired late by a catch-up; its log says how late."""
+        return _retrying(lambda: self._start(schedule_id, scheduled_at, worker, catching_up))
 
-    def _start(self, schedule_id: int, scheduled_at: datetime, worker: str | None) -> ScheduledTaskInstance | None:
+    def _start(self, schedule_id: int, scheduled_at: datetime, worker: str | None,
+               catching_up: bool) -> ScheduledTaskInstance | None:
         now = self.clock.now()
         with self.uow:
             schedule = self.uow.schedules.get(schedule_id)
@@ -36,15 +40,55 @@ class ScheduledRuns:
                 return None
             run = schedule.start_run(scheduled_at, now)
             run.worker = worker
-            schedule.next_run_at = next_run_time(schedule, self.calendar, max(now, scheduled_at))
+            if catching_up:
+                run.log = late_note(scheduled_at, now)
+            # the firing the trigger moved on to after this one (the same catch-up rules); a run that starts
+            # after a later firing's run (two workers) never moves it back
+            _move_next_run(schedule, firing_after(schedule.timing, scheduled_at, schedule.runs_started,
+                                                  self.calendar, max(now, scheduled_at)))
             try:
                 self.uow.schedules.add_run(run)
             except DuplicateRun:
-                return None  # another process recorded this firing first: skip it
+                return None  # another process recorded this firing first (or it was recorded missed): skip it
             self.uow.schedules.save(schedule)
             self.uow.commit()
-        self.events.publish(run_event(run))
+        self.events.publish(run_event(run, schedule))
         return run
+
+    def record_missed(self, schedule_id: int, plan: CatchUpPlan) -> list[ScheduledTaskInstance]:
+        """Records the plan's missed firings as `missed` runs (those not recorded yet: the unique (schedule,
+        scheduled time) lets one of a real run and a missed row in), counts the older ones in the parent's log,
+        and moves its next run on. The runs recorded; none when the parent is dead or gone."""
+        return _retrying(lambda: self._record_missed(schedule_id, plan))
+
+    def _record_missed(self, schedule_id: int, plan: CatchUpPlan) -> list[ScheduledTaskInstance]:
+        now = self.clock.now()
+        recorded = []
+        with self.uow:
+            schedule = self.uow.schedules.get(schedule_id)
+            if schedule.status is ScheduleStatus.DEATH:
+                return []
+            note = _missed_note(plan)
+            for slot in plan.missed:
+                run = schedule.missed_run(slot, now, note)
+                try:
+                    self.uow.schedules.add_run(run)
+                except DuplicateRun:
+                    continue  # ran after all, or another scheduler recorded it first
+                schedule.count_missed(run)
+                recorded.append(run)
+            if plan.uncounted:
+                schedule.count_missed(uncounted=plan.uncounted)
+                last = plan.missed[0] if plan.missed else (plan.run[0] if plan.run else plan.following)
+                schedule.note(f"{now.isoformat()}: {plan.uncounted} firing(s) from {plan.first.isoformat()} "
+                              f"until before {last.isoformat() if last else 'the end'} were missed and not "
+                              f"recorded as runs (only the newest are, RQLEDGER_MAX_MISSED_RUNS)")
+            if schedule.active:
+                _move_next_run(schedule, plan.following)
+            self.uow.schedules.save(schedule)
+            self.uow.commit()
+        self.events.publish_many([run_event(run, schedule) for run in recorded])
+        return recorded
 
     def finish(self, run_id: int, result) -> ScheduledTaskInstance | None:
         try:
@@ -79,8 +123,21 @@ class ScheduledRuns:
             schedule.run_ended(run)
             self.uow.schedules.save(schedule)
             self.uow.commit()
-        self.events.publish(run_event(run))
+        self.events.publish(run_event(run, schedule))
         return run
+
+
+def _move_next_run(schedule, following: datetime | None) -> None:
+    """Sets the parent's next run to `following`, never back to an earlier one (None: it will not fire again)."""
+    if following is None or schedule.next_run_at is None or following > schedule.next_run_at:
+        schedule.next_run_at = following
+
+
+def _missed_note(plan: CatchUpPlan) -> str:
+    what = {"skip": "nothing was run (catch_up skip)",
+            "latest": "only the newest missed firing was run, late (catch_up latest)",
+            "all": "the missed firings were run late (catch_up all)"}[plan.policy.value]
+    return f"missed: no scheduler fired it at its time (every scheduler was down); {what}"
 
 
 def _retrying(step, attempts: int = 10):
@@ -106,8 +163,9 @@ class RunSchedule:
     clock: Clock
     progress_interval: float = 2.0
 
-    def __call__(self, schedule_id: int, scheduled_at: datetime, worker: str | None = None) -> ScheduledTaskInstance | None:
-        run = self.runs.start(schedule_id, scheduled_at, worker)
+    def __call__(self, schedule_id: int, scheduled_at: datetime, worker: str | None = None,
+                 catching_up: bool = False) -> ScheduledTaskInstance | None:
+        run = self.runs.start(schedule_id, scheduled_at, worker, catching_up)
         if run is None:
             return None
         try:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from application.errors import AdapterError, ScheduleNotRegistered
-from application.limits import Limits
-from application.ports import Clock, CronCalendar, Page, ScheduleQuery, Scheduler, UnitOfWork
-from application.registry import TaskRegistry
-from domain.schedule import ScheduledTask, Timing
+from rqledger.application.errors import AdapterError, ScheduleNotRegistered
+from rqledger.application.limits import Limits
+from rqledger.application.ports import Clock, CronCalendar, Page, ScheduleQuery, Scheduler, UnitOfWork
+from rqledger.application.registry import TaskRegistry
+from rqledger.application.tasks import owner_text
+from rqledger.domain.errors import InvalidSchedule
+from rqledger.domain.schedule import CatchUp, ScheduledTask, Timing
 
 
 @dataclass(frozen=True)
 class ScheduleRequest:
+    """What a client asks for. `owner` takes the same values as a task's (an int user id becomes its string)."""
+
     name: str
     args: list = field(default_factory=list)
     kwargs: dict = field(default_factory=dict)
@@ -22,6 +26,10 @@ class ScheduleRequest:
     interval: int | None = None
     repeat: int | None = None
     cron: str | None = None
+    owner: str | int | None = None
+    catch_up: CatchUp | str | None = None  # what to do with firings missed while no scheduler ran (None: latest)
+    expect_every: int | None = None  # seconds within which a run must succeed (the dead-man check; None: none)
+    alert_after_failures: int | None = None  # failed runs in a row that raise schedule.failing (None: 3)
 
 
 def next_run_time(schedule: ScheduledTask, calendar: CronCalendar, now: datetime) -> datetime | None:
@@ -36,9 +44,60 @@ def next_run_time(schedule: ScheduledTask, calendar: CronCalendar, now: datetime
     return timing.nth_run_at(schedule.runs_started)
 
 
+def firing_after(timing: Timing, fired_at: datetime, fired: int, calendar: CronCalendar,
+                 now: datetime) -> datetime | None:
+    """The firing that follows the one due at `fired_at` (the `fired`-th, counted from 1), as the scheduler's
+    trigger moves on at `now`; None when that one was the last. The one rule for the trigger and the ledger's
+    `next_run_at`, so that the next run shown is the one that will really fire.
+
+    At/interval times keep to the `at + n * interval` grid (a first firing put off to "now", for an `at` in
+    the past, is off it: the next is the first grid point after it). A bounded schedule (a one-off, an interval
+    with a repeat count) delivers every one of its firings, late or not. An unbounded one that fell behind (the
+    scheduler was down) fired once for the oldest missed time and skips to the first time after `now`, instead
+    of replaying every missed firing in a burst; cron likewise.
+    """
+    total = timing.total_runs
+    if total is not None and fired >= total:
+        return None
+    if timing.kind == "cron":
+        return calendar.next_after(timing.cron, timing.timezone, max(fired_at, now))
+    following = _first_grid_point_after(timing, fired_at)
+    if total is None and following <= now:
+        following = _first_grid_point_after(timing, now)
+    return following
+
+
+def _first_grid_point_after(timing: Timing, moment: datetime) -> datetime:
+    step = timedelta(seconds=timing.interval)
+    if moment < timing.at:
+        return timing.at
+    return timing.at + step * ((moment - timing.at) // step + 1)
+
+
+MAX_EXPECT_EVERY = 366 * 24 * 3600
+
+
+def _alert_settings(request: ScheduleRequest) -> tuple[int | None, int]:
+    """(expect_every, alert_after_failures) checked; InvalidSchedule names the field."""
+    expect_every, failures = request.expect_every, request.alert_after_failures
+    if expect_every is not None and (isinstance(expect_every, bool) or not isinstance(expect_every, int)
+                                     or not 1 <= expect_every <= MAX_EXPECT_EVERY):
+        raise InvalidSchedule(f"'expect_every' must be whole seconds from 1 to {MAX_EXPECT_EVERY}",
+                              field="expect_every")
+    if failures is None:
+        failures = 3
+    if isinstance(failures, bool) or not isinstance(failures, int) or not 1 <= failures <= 100:
+        raise InvalidSchedule("'alert_after_failures' must be a whole number from 1 to 100",
+                              field="alert_after_failures")
+    return expect_every, failures
+
+
 @dataclass
 class RegisterSchedule:
-    """Get or create the parent by name + args + kwargs; a known one takes the new timing and is revived."""
+    """Get or create the parent by name + args + kwargs + owner; a known one takes the new timing and is revived.
+
+    The owner is in the key so that two users scheduling the same call each get (and revive) their own.
+    """
 
     uow: UnitOfWork
     scheduler: Scheduler
@@ -50,24 +109,29 @@ class RegisterSchedule:
     def __call__(self, request: ScheduleRequest) -> tuple[ScheduledTask, bool]:
         task_type = self.registry.get(request.name)
         task_type.check_arguments(request.args, request.kwargs)
+        owner = owner_text(request.owner)
         timing = Timing(at=request.at, interval=request.interval, repeat=request.repeat,
                         cron=request.cron, timezone=self.timezone)
         if timing.cron is not None:
             self.calendar.validate(timing.cron, timing.timezone)
+        catch_up = CatchUp.parse(request.catch_up)
+        expect_every, failures = _alert_settings(request)
         now = self.clock.now()
         with self.uow:
-            schedule = self.uow.schedules.find(task_type.name, list(request.args), dict(request.kwargs))
+            schedule = self.uow.schedules.find(task_type.name, list(request.args), dict(request.kwargs), owner)
             created = schedule is None
             if created:
                 schedule = ScheduledTask(
                     name=task_type.name, timing=timing, args=list(request.args), kwargs=dict(request.kwargs),
                     description=request.description if request.description is not None else task_type.description,
-                    queue=task_type.queue, created_at=now,
+                    owner=owner, queue=task_type.queue, created_at=now, catch_up=catch_up,
+                    expect_every=expect_every, alert_after_failures=failures,
                 )
                 schedule.next_run_at = next_run_time(schedule, self.calendar, now)
                 self.uow.schedules.add(schedule)
             else:
-                schedule.revive(timing, request.description)
+                schedule.revive(timing, request.description, catch_up)
+                schedule.expect_every, schedule.alert_after_failures = expect_every, failures
                 schedule.next_run_at = next_run_time(schedule, self.calendar, now)
                 self.uow.schedules.save(schedule)
             self.uow.commit()

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from application.errors import QueueUnavailable, TaskNotQueued
-from application.events import task_event
-from application.limits import Limits
-from application.ports import Clock, EventPublisher, Page, TaskQuery, TaskQueue, UnitOfWork
-from application.registry import TaskRegistry
-from domain.errors import DuplicateUniqueTask, InvalidArguments, TaskStillActive
-from domain.retry import Retry
-from domain.task import ACTIVE, Task, TaskStatus
+from rqledger.application.errors import QueueUnavailable, TaskNotQueued
+from rqledger.application.events import task_event
+from rqledger.application.limits import Limits
+from rqledger.application.ports import Clock, EventPublisher, Page, TaskQuery, TaskQueue, UnitOfWork
+from rqledger.application.registry import TaskRegistry
+from rqledger.domain.errors import DuplicateUniqueTask, InvalidArguments, TaskStillActive
+from rqledger.domain.retry import Retry
+from rqledger.domain.task import ACTIVE, Priority, Task, TaskStatus
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,21 @@ class TaskRequest:
     queue: str | None = None
     timeout: int | None = None
     retry: Retry | None = None
+    priority: str | Priority | None = None
+
+
+def owner_text(owner) -> str | None:
+    """Who a task is for, as stored: a string, or an integer (a user id) as its decimal string."""
+    if owner is None:
+        return None
+    if isinstance(owner, int) and not isinstance(owner, bool):
+        owner = str(owner)
+    if not isinstance(owner, str) or not owner or len(owner) > 200:
+        raise InvalidArguments("'owner' must be a string of 1 to 200 characters or an integer", field="owner")
+    if owner != owner.strip():
+        # MariaDB/MySQL compare 'ann' and 'ann ' as equal: such an owner would see another's tasks in a list
+        raise InvalidArguments("'owner' must not begin or end with a space", field="owner")
+    return owner
 
 
 @dataclass
@@ -50,30 +65,40 @@ class EnqueueTask:
     def built(self, tasks: list[Task]) -> list[Task]:
         """`many` for tasks `build` made already (a caller that validated each request itself, to name
         every refused one): all rows in one transaction, then one hand-over to the queue."""
+        self.write(tasks)
+        try:
+            self.hand_over(tasks)
+        except QueueUnavailable as exc:
+            failed = self._fail_all(tasks, f"the queue could not take it: {exc}")
+            raise TaskNotQueued(failed[0], str(exc)) from exc
+        return tasks
+
+    def write(self, tasks: list[Task]) -> list[Task]:
+        """The rows, queued, in one unit of work; nothing reaches the queue yet.
+
+        Every refusal (a unique type already active) comes before the first row is written,
+        so a unit of work joined to a caller's transaction is never left half written. The
+        read here is the friendly first check; the storage holds the rule under races (each
+        active task of a unique type holds its key, Task.unique_key) and raises the same
+        DuplicateUniqueTask, naming the refused task's index in `tasks`.
+        """
         now = self.clock.now()
         for task in tasks:
             task.created_at = now
             task.mark_enqueued(now)
         with self.uow:
-            plain: list[Task] = []  # rows of types that are not unique go in together
-            for task in tasks:
-                if self.registry.get(task.name).unique:
-                    self.uow.tasks.add_many(plain)
-                    plain = []
-                    self._refuse_duplicate(task, tasks)
-                    self.uow.tasks.add(task)
-                else:
-                    plain.append(task)
-            self.uow.tasks.add_many(plain)
+            for index, task in enumerate(tasks):
+                if task.unique:
+                    self._refuse_duplicate(task, index, tasks[:index])
+            self.uow.tasks.add_many(tasks)
             self.uow.commit()
-        try:
-            # the queue announces them with the jobs where it can; what it leaves is ours to publish
-            left = self.queue.enqueue_many(tasks, events=[task_event(task) for task in tasks])
-        except QueueUnavailable as exc:
-            failed = self._fail_all(tasks, f"the queue could not take it: {exc}")
-            raise TaskNotQueued(failed[0], str(exc)) from exc
-        self.events.publish_many(left)
         return tasks
+
+    def hand_over(self, tasks: list[Task]) -> None:
+        """Gives written rows to the queue under their ids; raises QueueUnavailable, the rows untouched."""
+        # the queue announces them with the jobs where it can; what it leaves is ours to publish
+        left = self.queue.enqueue_many(tasks, events=[task_event(task) for task in tasks])
+        self.events.publish_many(left)
 
     def build(self, request: TaskRequest) -> Task:
         """The task a request describes, checked against its type and the limits; nothing is stored."""
@@ -81,8 +106,7 @@ class EnqueueTask:
         task_type.check_arguments(request.args, request.kwargs)
         timeout = request.timeout if request.timeout is not None else task_type.timeout
         self.limits.check(queue=request.queue, timeout=request.timeout, retry=request.retry)
-        if request.owner is not None and (not isinstance(request.owner, str) or len(request.owner) > 200):
-            raise InvalidArguments("'owner' must be a string of at most 200 characters", field="owner")
+        owner = owner_text(request.owner)
         return Task(
             name=task_type.name,
             args=list(request.args),
@@ -91,16 +115,21 @@ class EnqueueTask:
             queue=request.queue or task_type.queue,
             timeout=timeout or self.limits.default_timeout,
             retry_policy=request.retry if request.retry is not None else task_type.retry,
-            owner=request.owner,
+            owner=owner,
+            priority=Priority.parse(request.priority) if request.priority is not None else task_type.priority,
+            unique=task_type.unique,
         )
 
-    def _refuse_duplicate(self, task: Task, batch: list[Task]) -> None:
-        existing = self.uow.tasks.find_active(task.name, task.owner)
-        if existing is None:
-            existing = next((t for t in batch if t is not task and t.id is not None
-                             and t.name == task.name and t.owner == task.owner), None)
-        if existing is not None:
-            raise DuplicateUniqueTask(task.name, task.owner, existing.id)
+    def _refuse_duplicate(self, task: Task, index: int, earlier: list[Task]) -> None:
+        """A unique type allows one active task (per owner when one is given), the batch's own included.
+
+        An owner-less one is refused while any task of its type is active, whoever's; the key at
+        the database (Task.unique_key) is per owner, the tasks of no owner sharing one of their own.
+        """
+        refuse_second_active(self.uow, task, index)
+        for earlier_index, other in enumerate(earlier):
+            if other.unique and other.name == task.name and (task.owner is None or other.owner == task.owner):
+                raise DuplicateUniqueTask(task.name, task.owner, None, index, earlier_index)
 
     def _fail_all(self, tasks: list[Task], reason: str) -> list[Task]:
         now = self.clock.now()
@@ -115,6 +144,13 @@ class EnqueueTask:
             self.uow.commit()
         self.events.publish_many([task_event(task) for task in failed])
         return failed
+
+
+def refuse_second_active(uow: UnitOfWork, task: Task, index: int | None = None) -> None:
+    """DuplicateUniqueTask when another task of `task`'s unique type is queued or running (for its owner)."""
+    existing = uow.tasks.find_active(task.name, task.owner)
+    if existing is not None and existing.id != task.id:
+        raise DuplicateUniqueTask(task.name, task.owner, existing.id, index)
 
 
 @dataclass
@@ -154,6 +190,8 @@ class RetryTask:
             task = self.uow.tasks.get(task_id)
             task.retry(self.clock.now())
             task.mark_enqueued(self.clock.now())
+            if task.unique:  # queued again, it takes its type's key back: refused while another holds it
+                refuse_second_active(self.uow, task)
             self.uow.tasks.save(task)
             self.uow.commit()
         try:

@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if options.serve:
         return serve(options.rounds, options.warm_parent, options.freeze)
 
-    from adapters.sqlalchemy import upgrade
+    from rqledger.adapters.sqlalchemy import upgrade
     from benchmarks.services import REDIS_URL, private_database, private_redis_db
     from benchmarks.subjects import Ledger, process_env
 
@@ -81,9 +81,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def serve(rounds: int, warm_parent: bool, freeze: bool) -> int:
     """The worker-like parent: builds what `rqledger worker` builds, then forks one child per round."""
-    from entrypoints import runtime
-    from entrypoints.container import build_container
-    from entrypoints.worker import build_worker
+    from rqledger.entrypoints import runtime
+    from rqledger.entrypoints.container import build_container
+    from rqledger.entrypoints.worker import build_worker
 
     container = build_container()
     runtime.install(container)
@@ -109,7 +109,7 @@ def serve(rounds: int, warm_parent: bool, freeze: bool) -> int:
 
 
 def _child(container, first: int, second: int) -> dict:
-    from entrypoints.jobs import ledger_job
+    from rqledger.entrypoints.task_entry import ledger_job
 
     timings = {}
     began = time.perf_counter()

@@ -77,8 +77,8 @@ class Inserts:
     """One INSERT of a row like EnqueueTask's + COMMIT, on a plain Connection of an engine made as the ledger's."""
 
     def __init__(self, database_url: str):
-        from adapters.sqlalchemy import create_ledger_engine
-        from adapters.sqlalchemy.tables import TaskRow
+        from rqledger.adapters.sqlalchemy import create_ledger_engine
+        from rqledger.adapters.sqlalchemy.tables import TaskRow
 
         self.engine = create_ledger_engine(database_url, durability=durability())
         self.conn = self.engine.connect()

@@ -5,7 +5,7 @@ Per job it appends one JSON line to the file named by $RQLEDGER_PROBE_OUT:
 - parent_ms: the whole job as the parent worker sees it (fork, wait, bookkeeping);
 - fork_ms: from just before os.fork() in the parent to the first line of the work-horse;
 - horse_ms: the work-horse's perform_job (RQ's bookkeeping + the job function);
-- job_ms: the job function alone (entrypoints.jobs.run_task: ledger start, task, ledger finish);
+- job_ms: the job function alone (rqledger.entrypoints.task_entry.run_task: ledger start, task, ledger finish);
 - after_ms: from the horse's last line to the parent's end of the job (exit, wait, RQ's parent side);
 - sql_statements / sql_commits / db_connects: what the work-horse did on the ledger's engine.
 
@@ -30,8 +30,8 @@ from sqlalchemy import event
 
 from rq import Worker
 
-from adapters.rq import LedgerWorker
-from entrypoints import runtime
+from rqledger.adapters.rq import LedgerWorker
+from rqledger.entrypoints import runtime
 
 
 class ProbeHooks:
@@ -99,7 +99,7 @@ def warm_engine() -> None:
 
 def compile_job_statements() -> None:
     """Runs a job's ledger statements once on a row that is rolled back, so they are compiled and cached."""
-    from application.tasks import TaskRequest
+    from rqledger.application.tasks import TaskRequest
 
     container = runtime.current()
     uow, clock = container.uow(), container.clock()

@@ -39,10 +39,10 @@ WARM_UP = 3
 
 
 def measure(pair: Pair, tasks: int, repeats: int, logs: Path) -> list[Row]:
-    from application.tasks import TaskRequest
+    from rqledger.application.tasks import TaskRequest
     from sqlalchemy import select
 
-    from adapters.sqlalchemy.tables import TaskRow
+    from rqledger.adapters.sqlalchemy.tables import TaskRow
 
     connection = pair.bare.connection
     bare_queue = Queue(BARE_QUEUE, connection=connection, serializer=JSONSerializer)

@@ -45,8 +45,9 @@ _STATUS_SQL = ("CASE WHEN g % 1000 = 7 THEN 'running' WHEN g % 100 = 3 THEN 'que
                "WHEN g % 97 = 5 THEN 'canceled' ELSE 'finished' END")
 
 _POSTGRES_FILL = f"""
-INSERT INTO tasks (name, description, args, kwargs, status, progress, result, log, queue, timeout, retry_policy,
-                   owner, attempts, retry_base, created_at, enqueued_at, started_at, ended_at, worker, version)
+INSERT INTO rqledger_tasks (name, description, args, kwargs, status, progress, result, log, queue, timeout,
+                            retry_policy, owner, attempts, retry_base, created_at, enqueued_at, started_at, ended_at,
+                            worker, version)
 SELECT (ARRAY['send_mail','resize_image','sync_account','build_report','noop'])[1 + g % 5],
        '',
        '[' || g || ',"user-' || (g % 1000) || '@example.com",{{"size":[640,480],"format":"webp"}}]',
@@ -116,25 +117,26 @@ def measure(pair: Pair, rows: int | None, requests: int, repeats: int, default_r
 
 def _fill(engine, rows: int) -> tuple[int, int]:
     with engine.begin() as conn:
-        before = conn.execute(text("SELECT coalesce(max(id), 0) FROM tasks")).scalar()
+        before = conn.execute(text("SELECT coalesce(max(id), 0) FROM rqledger_tasks")).scalar()
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.execute(text(_POSTGRES_FILL), {"rows": rows})
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("ANALYZE tasks"))
+            conn.execute(text("ANALYZE rqledger_tasks"))
     else:
         _fill_portably(engine, rows)
         with engine.begin() as conn:
-            conn.execute(text("ANALYZE TABLE tasks" if engine.dialect.name in ("mysql", "mariadb") else "ANALYZE"))
+            mysql = engine.dialect.name in ("mysql", "mariadb")
+            conn.execute(text("ANALYZE TABLE rqledger_tasks" if mysql else "ANALYZE"))
     with engine.connect() as conn:
-        low, high = conn.execute(text("SELECT min(id), max(id) FROM tasks WHERE id > :b"), {"b": before}).one()
+        low, high = conn.execute(text("SELECT min(id), max(id) FROM rqledger_tasks WHERE id > :b"), {"b": before}).one()
     if low is None or high - low + 1 != rows:
         raise BenchmarkFailed(f"the fill made ids {low}..{high}, not {rows} rows")
     return low, high
 
 
 def _fill_portably(engine, rows: int, chunk: int = 5_000) -> None:
-    from adapters.sqlalchemy.tables import TaskRow
+    from rqledger.adapters.sqlalchemy.tables import TaskRow
 
     tasks = TaskRow.__table__
     start = datetime.now(timezone.utc) - timedelta(seconds=rows)
@@ -161,10 +163,10 @@ def _fill_portably(engine, rows: int, chunk: int = 5_000) -> None:
 def _remove(engine, low: int, high: int) -> None:
     if engine.dialect.name == "postgresql":  # the run's private database: everything may go, at once
         with engine.begin() as conn:
-            conn.execute(text("TRUNCATE tasks CASCADE"))
+            conn.execute(text("TRUNCATE rqledger_tasks CASCADE"))
         return
     with engine.begin() as conn:
-        conn.execute(text("DELETE FROM tasks WHERE id BETWEEN :low AND :high"), {"low": low, "high": high})
+        conn.execute(text("DELETE FROM rqledger_tasks WHERE id BETWEEN :low AND :high"), {"low": low, "high": high})
 
 
 def _get(client, path: str) -> float:
@@ -203,7 +205,7 @@ def _replay(engine, statements) -> float:
 
 def _plan(engine, statements) -> str:
     """The plan line that matters (index or sequential scan) of the request's query on tasks."""
-    on_tasks = [(s, p) for s, p in statements if "FROM tasks" in s]
+    on_tasks = [(s, p) for s, p in statements if "FROM rqledger_tasks" in s]
     if not on_tasks:
         return "no query on tasks"
     statement, parameters = on_tasks[0]

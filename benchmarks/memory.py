@@ -46,9 +46,9 @@ class Subject:
 
 
 def measure(pair: Pair, tasks: int, logs: Path, timeout: float = 3600) -> list[Row]:
-    from application.tasks import TaskRequest
-    from entrypoints.container import build_container
-    from entrypoints.settings import load_settings
+    from rqledger.application.tasks import TaskRequest
+    from rqledger.entrypoints.container import build_container
+    from rqledger.entrypoints.settings import load_settings
 
     tasks = max(tasks, FIRST + 1)
     queues = {"ledger-fork": "mem-ledger-fork", "ledger-simple": "mem-ledger-simple",
@@ -155,7 +155,7 @@ def _check_ledger(engine, queues: list[str], tasks: int) -> None:
 
     with engine.connect() as conn:
         for queue in queues:
-            done = conn.execute(text("SELECT count(*) FROM tasks WHERE queue = :q AND status = 'finished'"),
+            done = conn.execute(text("SELECT count(*) FROM rqledger_tasks WHERE queue = :q AND status = 'finished'"),
                                 {"q": queue}).scalar()
             if done != tasks:
                 raise BenchmarkFailed(f"{done} of {tasks} ledger rows on {queue} finished")

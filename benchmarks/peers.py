@@ -162,7 +162,7 @@ class CeleryPeer:
         import sqlalchemy as sa
         from celery.backends.database.models import ResultModelBase
 
-        from adapters.sqlalchemy.engine import normalize_url
+        from rqledger.adapters.sqlalchemy.engine import normalize_url
         from benchmarks.celery_app import BACKEND_ENV, BROKER_ENV, make_app
 
         url = normalize_url(database_url).render_as_string(hide_password=False)

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     if options.serve:
         return serve()
 
-    from adapters.sqlalchemy import upgrade
+    from rqledger.adapters.sqlalchemy import upgrade
     from benchmarks.burst import run_burst_worker
     from benchmarks.services import REDIS_URL, private_database, private_redis_db
     from benchmarks.subjects import QUEUE, BareRq, Ledger, process_env, script
@@ -78,9 +78,9 @@ def main(argv: list[str] | None = None) -> int:
 def serve() -> int:
     """The worker subprocess: what `rqledger worker --burst` does, with the probing worker class."""
     from benchmarks.horse_probe import ProbeWorker
-    from entrypoints import runtime
-    from entrypoints.container import build_container
-    from entrypoints.worker import build_worker, configure_logging
+    from rqledger.entrypoints import runtime
+    from rqledger.entrypoints.container import build_container
+    from rqledger.entrypoints.worker import build_worker, configure_logging
 
     container = build_container()
     runtime.install(container)

@@ -141,7 +141,7 @@ def _redis_version(url: str) -> str:
 def _database_version(url: str) -> str:
     import sqlite3
 
-    from adapters.sqlalchemy.engine import normalize_url
+    from rqledger.adapters.sqlalchemy.engine import normalize_url
 
     parsed = normalize_url(url)
     backend = parsed.get_backend_name()

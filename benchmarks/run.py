@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(options: argparse.Namespace, logs: Path):
-    from adapters.sqlalchemy import upgrade
+    from rqledger.adapters.sqlalchemy import upgrade
     from benchmarks import counts, enqueueing, execution, http_load, latency, listing, memory, progress_cost
     from benchmarks.report import environment
     from benchmarks.services import private_database, private_redis_db

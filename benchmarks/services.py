@@ -102,7 +102,7 @@ def private_database(database_url: str | None) -> Iterator[str]:
 def _server_database(server_url: str) -> Iterator[str]:
     import sqlalchemy as sa
 
-    from adapters.sqlalchemy.engine import normalize_url
+    from rqledger.adapters.sqlalchemy.engine import normalize_url
 
     url = normalize_url(server_url)
     backend = url.get_backend_name()

@@ -47,7 +47,7 @@ def script(name: str) -> list[str]:
         return [str(found)]
     if name == "rq":
         return [sys.executable, "-m", "rq.cli"]
-    return [sys.executable, "-c", "from entrypoints.cli import main; main()"]
+    return [sys.executable, "-c", "from rqledger.entrypoints.cli import main; main()"]
 
 
 class WithoutCommandChannel:
@@ -68,14 +68,14 @@ class Ledger:
     label = "rqledger"
 
     def __init__(self, redis_url: str, database_url: str):
-        from entrypoints import runtime
-        from entrypoints.container import build_container
-        from entrypoints.settings import load_settings
+        from rqledger.entrypoints import runtime
+        from rqledger.entrypoints.container import build_container
+        from rqledger.entrypoints.settings import load_settings
 
         self.redis_url = redis_url
         self.env = ledger_env(redis_url, database_url)
         self.container = build_container(load_settings(self.env))
-        runtime.install(self.container)  # entrypoints.jobs.run_task finds it in an in-process worker
+        runtime.install(self.container)  # rqledger.entrypoints.task_entry.run_task finds it in an in-process worker
         self._client = None
 
     @property
@@ -83,18 +83,18 @@ class Ledger:
         return self.container.database_engine()
 
     def enqueue(self, name: str = "noop", args: list | None = None) -> list[str]:
-        from application.tasks import TaskRequest
+        from rqledger.application.tasks import TaskRequest
 
         return [str(self.container.enqueue_task()(TaskRequest(name, list(args or []))).id)]
 
     def enqueue_one_by_one(self, count: int) -> list[str]:
-        from application.tasks import TaskRequest
+        from rqledger.application.tasks import TaskRequest
 
         enqueue = self.container.enqueue_task()
         return [str(enqueue(TaskRequest("noop")).id) for _ in range(count)]
 
     def enqueue_batch(self, count: int) -> list[str]:
-        from application.tasks import TaskRequest
+        from rqledger.application.tasks import TaskRequest
 
         return [str(t.id) for t in self.container.enqueue_task().many([TaskRequest("noop")] * count)]
 
@@ -112,7 +112,7 @@ class Ledger:
     @property
     def client(self):
         if self._client is None:
-            from entrypoints.web import create_app
+            from rqledger.entrypoints.web import create_app
 
             self._client = create_app(self.container, TESTING=True).test_client()
         return self._client
@@ -120,8 +120,8 @@ class Ledger:
     def simple_worker(self):
         """rqledger's in-process worker (LedgerSimpleWorker), built as `rqledger worker` builds its own
         (but without the command channel, as the bare side)."""
-        from adapters.rq import LedgerSimpleWorker
-        from entrypoints.worker import build_worker
+        from rqledger.adapters.rq import LedgerSimpleWorker
+        from rqledger.entrypoints.worker import build_worker
 
         worker_class = type("BenchLedgerSimpleWorker", (WithoutCommandChannel, LedgerSimpleWorker), {})
         return build_worker(self.container, [QUEUE], worker_class=worker_class)
@@ -133,7 +133,7 @@ class Ledger:
         return process_env(self.env)
 
     def close(self) -> None:
-        from entrypoints import runtime
+        from rqledger.entrypoints import runtime
 
         runtime.reset()
         self.container.rq_connection().close()
@@ -195,7 +195,7 @@ class Pair:
         """How many of these ledger rows did not finish: a run that left any measured something else."""
         from sqlalchemy import bindparam, text
 
-        statement = text("SELECT count(*) FROM tasks WHERE status = 'finished' AND id IN :ids").bindparams(
+        statement = text("SELECT count(*) FROM rqledger_tasks WHERE status = 'finished' AND id IN :ids").bindparams(
             bindparam("ids", expanding=True))
         with self.ledger.engine.connect() as conn:
             return len(ids) - conn.execute(statement, {"ids": [int(i) for i in ids]}).scalar()

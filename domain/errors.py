@@ -44,6 +44,25 @@ class RunNotFound(DomainError):
         super().__init__(f"run {run_id} does not exist")
 
 
+class AlertNotFound(DomainError):
+    def __init__(self, alert_id):
+        self.alert_id = alert_id
+        super().__init__(f"alert {alert_id} does not exist")
+
+
+class DuplicateAlert(DomainError):
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(f"an alert for {key!r} is open already")
+
+
+class UnknownQueue(DomainError):
+    def __init__(self, name: str, known=()):
+        self.name = name
+        served = ", ".join(sorted(known)) or "none"
+        super().__init__(f"queue {name!r} is not served here (queues: {served}; RQLEDGER_QUEUES sets them)")
+
+
 class UnknownTaskType(DomainError):
     def __init__(self, name: str, known=()):
         self.name = name
@@ -66,14 +85,29 @@ class InvalidSchedule(InvalidArguments):
 
 
 class DuplicateUniqueTask(DomainError):
-    def __init__(self, name: str, owner: str | None, existing_id):
+    """A unique task type already has a queued or running task (for that owner), or a batch holds it twice.
+
+    `existing_id` is the active task, when it is known; `index` is the refused task's position in
+    the batch it came in (0 for a single task) and `earlier_index` that of the batch's earlier task
+    of the same type and owner, when the batch itself holds it twice.
+    """
+
+    def __init__(self, name: str, owner: str | None, existing_id, index: int | None = None,
+                 earlier_index: int | None = None):
         self.name = name
         self.owner = owner
         self.existing_id = existing_id
+        self.index = index
+        self.earlier_index = earlier_index
         whose = f" for owner {owner!r}" if owner else ""
-        super().__init__(
-            f"task type {name!r} is unique and task {existing_id} is already queued or running{whose}"
-        )
+        if existing_id is not None:
+            message = f"task type {name!r} is unique and task {existing_id} is already queued or running{whose}"
+        elif earlier_index is not None:
+            message = (f"task type {name!r} is unique and the batch holds it twice{whose} "
+                       f"(items {earlier_index} and {index})")
+        else:  # the database refused a second holder of the key; the first is not visible from here
+            message = f"task type {name!r} is unique and another task of it is already queued or running{whose}"
+        super().__init__(message)
 
 
 class DuplicateRun(DomainError):

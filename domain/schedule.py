@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from domain.errors import IllegalTransition, InvalidSchedule
-from domain.task import normalize_result, clamp_progress
+from rqledger.domain.errors import IllegalTransition, InvalidSchedule
+from rqledger.domain.task import normalize_result, clamp_progress
 
 
 class ScheduleStatus(str, Enum):
@@ -29,6 +29,7 @@ class RunStatus(str, Enum):
     FINISHED = "finished"
     FAILED = "failed"
     CANCELED = "canceled"
+    MISSED = "missed"  # its firing time passed with no scheduler to fire it: recorded afterwards, never run
 
 
 RUN_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
@@ -36,7 +37,28 @@ RUN_TRANSITIONS: dict[RunStatus, frozenset[RunStatus]] = {
     RunStatus.FINISHED: frozenset(),
     RunStatus.FAILED: frozenset(),
     RunStatus.CANCELED: frozenset(),
+    RunStatus.MISSED: frozenset(),
 }
+
+
+class CatchUp(str, Enum):
+    """What a schedule does with the firings it missed (every scheduler was down): each is recorded as a
+    `missed` run, and then `skip` runs none of them, `latest` runs the newest once, now, and `all` runs each."""
+
+    SKIP = "skip"
+    LATEST = "latest"
+    ALL = "all"
+
+    @classmethod
+    def parse(cls, value: "CatchUp | str | None") -> "CatchUp":
+        """The policy named by `value` (None: the default, latest); InvalidSchedule names the field otherwise."""
+        if value is None:
+            return cls.LATEST
+        try:
+            return cls(value)
+        except ValueError:
+            raise InvalidSchedule(f"'catch_up' must be one of skip, latest, all, got {value!r}",
+                                  field="catch_up") from None
 
 
 @dataclass(frozen=True)
@@ -140,13 +162,18 @@ class LastRun:
 
 @dataclass(eq=False)
 class ScheduledTask:
-    """The parent record of a schedule. Identity: id; natural key: name + args + kwargs."""
+    """The parent record of a schedule. Identity: id; natural key: name + args + kwargs + owner (`natural_key`).
+
+    `owner` (who it is for, like a task's) is part of the key: two users scheduling the same call get
+    a schedule each, and registering it again revives only one's own.
+    """
 
     name: str
     timing: Timing
     args: list = field(default_factory=list)
     kwargs: dict = field(default_factory=dict)
     description: str = ""
+    owner: str | None = None
     queue: str = "default"
     id: int | None = None
     status: ScheduleStatus = ScheduleStatus.RUNNING
@@ -155,6 +182,12 @@ class ScheduledTask:
     last_run: LastRun | None = None
     created_at: datetime | None = None
     job_id: str | None = None  # the scheduler's job, when it has one
+    catch_up: CatchUp = CatchUp.LATEST
+    log: str = ""  # what happened to the schedule as a whole (firings missed beyond those recorded as runs)
+    # alerts: a successful run is expected at least every this many seconds (None: no dead-man check), and
+    # this many failed runs in a row raise schedule.failing
+    expect_every: int | None = None
+    alert_after_failures: int = 3
     version: int = 0
 
     def _move(self, requested: ScheduleStatus) -> None:
@@ -165,6 +198,11 @@ class ScheduledTask:
         self.status = requested
 
     @property
+    def natural_key(self) -> tuple:
+        """(name, args, kwargs, owner): registering a schedule with the same key again updates this one."""
+        return natural_key(self.name, self.args, self.kwargs, self.owner)
+
+    @property
     def exhausted(self) -> bool:
         total = self.timing.total_runs
         return total is not None and self.runs_started >= total
@@ -173,9 +211,10 @@ class ScheduledTask:
     def active(self) -> bool:
         return self.status is not ScheduleStatus.DEATH
 
-    def revive(self, timing: Timing, description: str | None = None) -> None:
-        """Registered again: takes the new timing and runs again, whatever it was."""
+    def revive(self, timing: Timing, description: str | None = None, catch_up: CatchUp = CatchUp.LATEST) -> None:
+        """Registered again: takes the new timing (and catch-up policy) and runs again, whatever it was."""
         self.timing = timing
+        self.catch_up = catch_up
         if description is not None:
             self.description = description
         self.runs_started = 0
@@ -187,6 +226,26 @@ class ScheduledTask:
         self.runs_started += 1
         self.version += 1  # two firings counting at once must not lose one
         return ScheduledTaskInstance(schedule_id=self.id, scheduled_at=scheduled_at, started_at=now)
+
+    def missed_run(self, scheduled_at: datetime, now: datetime, note: str) -> ScheduledTaskInstance:
+        """The record of a firing nobody fired (ended at once, status missed); `count_missed` once it is stored."""
+        return ScheduledTaskInstance(schedule_id=self.id, scheduled_at=scheduled_at, started_at=now,
+                                     status=RunStatus.MISSED, log=note, ended_at=now)
+
+    def count_missed(self, run: ScheduledTaskInstance | None = None, uncounted: int = 0) -> None:
+        """A missed firing (`run`, stored) or `uncounted` ones not stored use up their slots like runs do: a
+        bounded schedule whose last firings were all missed is exhausted (death); a failed one stays failed."""
+        self.runs_started += uncounted + (run is not None)
+        self.version += 1
+        if run is not None and (self.last_run is None or self.last_run.scheduled_at < run.scheduled_at):
+            self.last_run = LastRun(run.status, run.scheduled_at, run.ended_at)
+        if self.exhausted:
+            self.next_run_at = None
+            if self.status is ScheduleStatus.RUNNING:
+                self._move(ScheduleStatus.DEATH)
+
+    def note(self, line: str) -> None:
+        self.log = f"{self.log}\n{line}" if self.log else line
 
     def run_ended(self, run: ScheduledTaskInstance) -> None:
         """Follows a run's outcome: failed after a failed run, running after a finished one, death when exhausted."""
@@ -206,3 +265,8 @@ class ScheduledTask:
     def cancel(self) -> None:
         self._move(ScheduleStatus.DEATH)
         self.next_run_at = None
+
+
+def natural_key(name: str, args: list, kwargs: dict, owner: str | None) -> tuple:
+    """A schedule's natural key; the owner is in it, so the same call for two owners is two schedules."""
+    return name, list(args), dict(kwargs), owner

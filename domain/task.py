@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, Sequence
 
-from domain.errors import IllegalTransition
-from domain.retry import Retry
+from rqledger.domain.errors import DuplicateUniqueTask, IllegalTransition, InvalidArguments
+from rqledger.domain.retry import Retry
 
 
 class TaskStatus(str, Enum):
@@ -38,6 +40,30 @@ TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
 }
 
 
+class Priority(str, Enum):
+    """Which tasks a worker takes first: every waiting `high` task of its queues before any `normal` one,
+    every `normal` before any `low`; within a level, in the order they were queued."""
+
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+    @classmethod
+    def parse(cls, value) -> "Priority":
+        """A Priority from itself or its name; raises InvalidArguments naming the three."""
+        if isinstance(value, Priority):
+            return value
+        try:
+            return cls(value)
+        except ValueError:
+            raise InvalidArguments(f"'priority' must be one of high, normal, low, got {value!r}",
+                                   field="priority") from None
+
+
+# The order workers take the levels in.
+PRIORITIES = (Priority.HIGH, Priority.NORMAL, Priority.LOW)
+
+
 class AttemptOutcome(str, Enum):
     FINISHED = "finished"
     FAILED = "failed"
@@ -65,9 +91,13 @@ def normalize_result(value: Any) -> dict | None:
     return {"result": value}
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, repr=False)
 class Task:
     """A task row. Identity is the id; `version` guards every status write (compare-and-set)."""
+
+    def __repr__(self) -> str:
+        return (f"<Task {self.id} {self.name} {self.status.value} progress={self.progress} "
+                f"attempts={self.attempts} owner={self.owner!r}>")
 
     name: str
     args: list = field(default_factory=list)
@@ -77,6 +107,9 @@ class Task:
     timeout: int | None = None
     retry_policy: Retry | None = None
     owner: str | None = None
+    priority: Priority = Priority.NORMAL
+    # Its type was unique when it was enqueued: while queued or running it holds `unique_key`.
+    unique: bool = False
     id: int | None = None
     status: TaskStatus = TaskStatus.QUEUED
     progress: int = 0
@@ -99,6 +132,17 @@ class Task:
 
     def __hash__(self):
         return hash(("task", self.id))
+
+    @property
+    def unique_key(self) -> str | None:
+        """The key no other queued or running task may hold, while this one is queued or running (else None).
+
+        Derived from the status, so every transition that ends the task frees it and a user retry
+        takes it again; storage refuses a second holder (see `unique_key_of`).
+        """
+        if not self.unique or self.status not in ACTIVE:
+            return None
+        return unique_key_of(self.name, self.owner)
 
     # -- state machine -------------------------------------------------
 
@@ -208,6 +252,28 @@ class Task:
         attempt.outcome = outcome
         attempt.error = error
         return True
+
+
+def unique_key_of(name: str, owner: str | None) -> str:
+    """A unique type's key for one owner: at most one queued or running task holds it.
+
+    The tasks of no owner share one key of their own (owner None is not "every owner"). sha256 of
+    the canonical JSON [name, owner]: 64 characters, whatever the name and owner hold.
+    """
+    canonical = json.dumps([name, owner], separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def unique_keys(tasks: Sequence["Task"]) -> dict[str, int]:
+    """The unique keys `tasks` hold, each with its task's position; two holding one raise DuplicateUniqueTask."""
+    keys: dict[str, int] = {}
+    for index, task in enumerate(tasks):
+        key = task.unique_key
+        if key is not None and key in keys:
+            raise DuplicateUniqueTask(task.name, task.owner, None, index, keys[key])
+        if key is not None:
+            keys[key] = index
+    return keys
 
 
 def clamp_progress(percent) -> int:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from application.ports import TaskQuery
-from application.schedules import ScheduleRequest
-from application.tasks import TaskRequest
+from rqledger.application.ports import TaskQuery
+from rqledger.application.schedules import ScheduleRequest
+from rqledger.application.tasks import TaskRequest
 
 SAMPLE_IMAGE = "sample.png"
 TEXT = ("rqledger runs background tasks on RQ and keeps a durable SQL ledger of every task and every "

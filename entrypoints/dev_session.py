@@ -2,9 +2,9 @@
 
 `rqledger dev` picks a free port for its embedded Redis, so a plain
 `rqledger enqueue example 3 --wait` started in the same directory could not
-know it. While dev runs, `.rqledger-dev.json` holds its REDIS_URL and
-DATABASE_URL; settings use them when the environment does not say otherwise
-and the dev process is still alive.
+know it. While dev runs, `.rqledger-dev.json` holds its REDIS_URL,
+DATABASE_URL, task modules and RQLEDGER_PATH; settings use them when the
+environment does not say otherwise and the dev process is still alive.
 """
 
 from __future__ import annotations
@@ -16,11 +16,14 @@ from pathlib import Path
 FILE_NAME = ".rqledger-dev.json"
 
 
-def write_session(folder: Path, redis_url: str, database_url: str, dashboard: str) -> Path:
+def write_session(folder: Path, redis_url: str, database_url: str, dashboard: str,
+                  task_modules: list[str] = (), folders: list[str] = ()) -> Path:
+    """Records a running dev: its services, and the task modules its workers run with the folders they come from."""
     path = folder / FILE_NAME
     partial = path.with_suffix(".part")
     partial.write_text(json.dumps({"pid": os.getpid(), "redis_url": redis_url, "database_url": database_url,
-                                   "dashboard": dashboard}, indent=2))
+                                   "dashboard": dashboard, "task_modules": list(task_modules), "path": list(folders)},
+                                  indent=2))
     os.replace(partial, path)
     return path
 

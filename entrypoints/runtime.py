@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from entrypoints.container import Container, build_container
+from rqledger.entrypoints.container import Container, build_container
 
 _container: Container | None = None
 _lock = threading.Lock()
@@ -25,6 +25,11 @@ def current() -> Container:
         if _container is None:
             _container = build_container()
         return _container
+
+
+def installed() -> Container | None:
+    """The container this process installed (a worker's), or None: nothing is built."""
+    return _container
 
 
 def reset() -> None:

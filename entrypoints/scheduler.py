@@ -4,11 +4,19 @@ Any number of these processes may run: rq-scheduler's lock lets one pass run at 
 time, each firing is enqueued once under its own job id, and the run record is
 unique per (schedule, scheduled time) at the database, so nothing runs twice.
 
+A trigger found overdue (no scheduler fired it at its time: every one was down, or Redis lost it and the
+reconciler restored it from the ledger) is caught up by its schedule's policy: its missed firings become
+`missed` runs (the newest RQLEDGER_MAX_MISSED_RUNS), and `latest` or `all` run the newest or each, late.
+
 Maintenance (at start, then every `reconcile_every` seconds, by one process at a
-time under a Redis lock): the schedules' triggers are reconciled with the ledger,
-runs left running by a dead worker are ended, and the task reconciler
-(application.reconcile) converges the tasks' rows with their RQ jobs. More
-repairs join by being added to `maintenance`.
+time under a Redis lock), in this order, each named for what it does
+(rqledger.application.schedule_repairs says the words): RepairTriggers (the schedules'
+triggers made to agree with the ledger), EndStuckRuns (runs left running by a dead worker
+or a job that is over ended), ReconcileTasks (rqledger.application.reconcile: the tasks'
+rows converged with their RQ jobs), EvaluateAlertsStep and DeliverAlertsStep
+(rqledger.application.alerts: alerts opened, updated and resolved from the ledger, then
+their webhooks sent). The rules live in `application/`; the adapters are their ports.
+More steps join by being added to `maintenance`.
 """
 
 from __future__ import annotations
@@ -18,10 +26,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from adapters.scheduler import LedgerScheduler, RedisLock, RqScheduler, ScheduleReconciler, StuckRuns
-from application.errors import AdapterError
-from application.reconcile import ReconcileReport
-from entrypoints.container import Container
+from rqledger.adapters.scheduler import LedgerScheduler, RedisLock, RqRunJobs, RqScheduler
+from rqledger.application.schedule_repairs import EndStuckRuns, RepairTriggers
+from rqledger.application.catch_up import DEFAULT_MAX_MISSED
+from rqledger.application.errors import AdapterError
+from rqledger.application.reconcile import ReconcileReport
+from rqledger.entrypoints.container import Container
 
 log = logging.getLogger("rqledger.scheduler")
 
@@ -48,15 +58,20 @@ class SchedulerProcess:
             raise RuntimeError("`rqledger scheduler` needs the rq queue backend (RQLEDGER_QUEUE_BACKEND=rq)")
         uow = self.container.uow()
         self.maintenance = [
-            ScheduleReconciler(uow, scheduler),
-            StuckRuns(uow, self.container.scheduled_runs(), scheduler.connection, self.container.clock(),
-                      worker_ttl=self.container.config.worker_ttl() or 30.0),
+            RepairTriggers(uow, scheduler),
+            EndStuckRuns(uow, self.container.scheduled_runs(),
+                         RqRunJobs(scheduler.connection, worker_ttl=self.container.config.worker_ttl() or 30.0),
+                         self.container.clock()),
             ReconcileTasks(self.container.reconcile_tasks()),
+            EvaluateAlertsStep(self.container.evaluate_alerts()),
+            DeliverAlertsStep(self.container.deliver_alerts()),
             *self.maintenance,
         ]
         self.loop = LedgerScheduler(scheduler.connection, calendar=self.container.calendar(),
                                     clock=self.container.clock(), run_function=scheduler.run_function,
-                                    interval=self.interval, name=self.name)
+                                    interval=self.interval, name=self.name,
+                                    record_missed=self.container.scheduled_runs().record_missed,
+                                    max_missed=self._max_missed())
         # a round that outlives this (a hung database) lets another process take over
         self._lock = RedisLock(scheduler.connection, MAINTENANCE_LOCK, ttl=max(30, int(self.reconcile_every)),
                                owner=self.loop.name)
@@ -66,6 +81,10 @@ class SchedulerProcess:
         self.loop.run(burst=burst, between_passes=self._maintain_when_due,
                       install_signal_handlers=install_signal_handlers)
         log.info("scheduler %s stopped", self.loop.name)
+
+    def _max_missed(self) -> int:
+        value = self.container.config.max_missed_runs()
+        return DEFAULT_MAX_MISSED if value is None else int(value)
 
     def stop(self) -> None:
         if self.loop is not None:
@@ -120,6 +139,34 @@ class ReconcileTasks:
         if report.orphan_jobs:
             log.warning("reconciler: %d RQ job(s) of ours without an active row: %s", len(report.orphan_jobs),
                         _ids(report.orphan_jobs))
+        return report
+
+
+@dataclass
+class EvaluateAlertsStep:
+    """Opens, updates and resolves alerts (rqledger.application.alerts.EvaluateAlerts), a line for each change."""
+
+    evaluate: Callable
+
+    def __call__(self):
+        report = self.evaluate()
+        for alert in report.opened:
+            log.warning("alert %s opened (%s): %s", alert.id, alert.kind.value, alert.summary)
+        for alert in report.resolved:
+            log.info("alert %s resolved (%s): %s", alert.id, alert.kind.value, alert.summary)
+        return report
+
+
+@dataclass
+class DeliverAlertsStep:
+    """Sends the alerts' due deliveries (rqledger.application.alerts.DeliverAlerts)."""
+
+    deliver: Callable
+
+    def __call__(self):
+        report = self.deliver()
+        if report.delivered:
+            log.info("alerts: %d delivered", len(report.delivered))
         return report
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from typing import Mapping
 
-DEFAULT_TASK_MODULES = "demo_tasks"
-
 
 def load_settings(environ: Mapping[str, str] | None = None) -> dict:
     """The container's configuration as a plain dict."""
@@ -14,15 +12,26 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
     if environ is None:
         env = _with_dev_session(env)
     queues = [q.strip() for q in env.get("RQLEDGER_QUEUES", "default").split(",") if q.strip()]
+    reserved = [q for q in queues if q.endswith((":high", ":low"))]
+    if reserved:  # the RQ queues of a queue's high and low tasks are named so (rqledger.adapters.rq.queue)
+        raise ValueError(f"RQLEDGER_QUEUES: a queue name may not end in ':high' or ':low' ({', '.join(reserved)})")
     return {
         # "memory" keeps everything in this process: only for tests and single-process embedding
         "storage": env.get("RQLEDGER_STORAGE", "sqlalchemy"),
         "database_url": env.get("DATABASE_URL", "sqlite:///rqledger.db"),
+        # PostgreSQL only: the schema the ledger's tables (and their history) live in; unset: the default one
+        "db_schema": env.get("RQLEDGER_DB_SCHEMA") or None,
         "queue_backend": env.get("RQLEDGER_QUEUE_BACKEND", "rq"),
         "redis_url": env.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         "api_token": env.get("RQLEDGER_API_TOKEN") or None,
-        "task_modules": [m.strip() for m in env.get("RQLEDGER_TASK_MODULES", DEFAULT_TASK_MODULES).split(",")
-                         if m.strip()],
+        # tokens that act for one owner each (entrypoints/web/access.py): `token:owner,...` or a file of them
+        "api_tokens": env.get("RQLEDGER_API_TOKENS") or None,
+        # comma list of Host names the web app answers to (entrypoints/web/hosts.py); unset: its bound address
+        "allowed_hosts": [h.strip() for h in env.get("RQLEDGER_ALLOWED_HOSTS", "").split(",") if h.strip()],
+        # no default: a process runs only the task modules it is given (`rqledger dev` gives the demo's)
+        "task_modules": split_modules(env.get("RQLEDGER_TASK_MODULES")),
+        # folders searched for them before the installed packages (the CLI adds --path and the current directory)
+        "task_path": split_path(env.get("RQLEDGER_PATH")),
         "queues": queues,
         "timezone": env.get("RQLEDGER_TIMEZONE", "UTC"),
         "limits": {
@@ -40,6 +49,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         # seconds without a heartbeat after which a worker counts as dead (its running tasks are then ended
         # or retried by the reconciler); workers heartbeat four times per period
         "worker_ttl": float(env.get("RQLEDGER_WORKER_TTL", "30")),
+        # missed firings of a schedule (every scheduler down) recorded as `missed` runs, the newest first; the older
+        # ones are only counted in the schedule's log. `catch_up: all` runs at most this many late
+        "max_missed_runs": int(env.get("RQLEDGER_MAX_MISSED_RUNS", "10")),
         # seconds between the scheduler's maintenance rounds (task reconciler, triggers, stuck runs)
         "reconcile_every": float(env.get("RQLEDGER_RECONCILE_EVERY", "15")),
         # seconds a queued row may go without a job before the reconciler re-enqueues it (an enqueue in flight)
@@ -62,10 +74,39 @@ def load_settings(environ: Mapping[str, str] | None = None) -> dict:
         },
         # the folder create_image_set reads images from and writes thumbnails to
         "media_dir": env.get("RQLEDGER_MEDIA_DIR", "media"),
+        # whether count_words and fetch_rss may fetch loopback, link-local and private addresses (off: a task's URL
+        # must not reach the service's own API, a cloud metadata endpoint or the internal network)
+        "fetch_allow_private":
+            env.get("RQLEDGER_FETCH_ALLOW_PRIVATE", "").strip().lower() in ("1", "true", "yes", "on"),
+        # alerts (rqledger.application.alerts), evaluated and delivered by the scheduler's maintenance round
+        "alerts": {
+            "webhooks": _webhooks(env.get("RQLEDGER_ALERT_WEBHOOK", "")),
+            "secret": env.get("RQLEDGER_ALERT_SECRET") or None,  # signs each body (HMAC-SHA256)
+            "window": float(env.get("RQLEDGER_ALERT_WINDOW", "3600")),  # task.failed: one alert per type per window
+            "stalled_after": float(env.get("RQLEDGER_ALERT_QUEUE_STALLED", "600")),  # queue.stalled threshold
+            "retry_first": float(env.get("RQLEDGER_ALERT_RETRY_FIRST", "1")),  # seconds; doubled per failed attempt
+            "give_up": float(env.get("RQLEDGER_ALERT_GIVE_UP", str(24 * 3600))),  # seconds after the first attempt
+        },
     }
 
 
 DURABILITY_MODES = ("durable", "fast")
+
+
+def split_modules(value: str | None) -> list[str]:
+    """RQLEDGER_TASK_MODULES's modules: a comma list, blanks left out."""
+    return [module.strip() for module in (value or "").split(",") if module.strip()]
+
+
+def split_path(value: str | None) -> list[str]:
+    """RQLEDGER_PATH's folders: os.pathsep-separated (":" on Unix, ";" on Windows), blanks left out."""
+    return [folder.strip() for folder in (value or "").split(os.pathsep) if folder.strip()]
+
+
+def _webhooks(value: str) -> list[str]:
+    from rqledger.adapters.alerts.webhook import check_targets
+
+    return list(check_targets(u.strip() for u in value.split(",") if u.strip()))
 
 
 def _durability(value: str) -> str:
@@ -76,10 +117,14 @@ def _durability(value: str) -> str:
 
 
 def _with_dev_session(env: Mapping[str, str]) -> Mapping[str, str]:
-    """The environment, plus the Redis and database of a `rqledger dev` running in this directory (if any)."""
+    """The environment, plus the Redis, database and task modules of a `rqledger dev` running in this directory.
+
+    Its task modules (and the folders they are found in) only when RQLEDGER_TASK_MODULES does not name any:
+    a command beside dev must know the task types dev's workers run, or it would refuse to enqueue them.
+    """
     if env.get("REDIS_URL"):
         return env  # told where Redis is: no guessing
-    from entrypoints.dev_session import read_session
+    from rqledger.entrypoints.dev_session import read_session
 
     session = read_session()
     if session is None:
@@ -88,4 +133,8 @@ def _with_dev_session(env: Mapping[str, str]) -> Mapping[str, str]:
     merged["REDIS_URL"] = session["redis_url"]
     if not merged.get("DATABASE_URL"):
         merged["DATABASE_URL"] = session["database_url"]
+    if not split_modules(env.get("RQLEDGER_TASK_MODULES")) and "task_modules" in session:
+        merged["RQLEDGER_TASK_MODULES"] = ",".join(session["task_modules"])
+        merged["RQLEDGER_PATH"] = os.pathsep.join(dict.fromkeys([*split_path(env.get("RQLEDGER_PATH")),
+                                                                  *session.get("path", [])]))
     return merged

@@ -13,14 +13,16 @@ from urllib.parse import urlsplit
 from rq import SimpleWorker
 from rq.exceptions import StopRequested
 
-from adapters.rq import AttemptHandoff, JobFailures, LedgerSimpleWorker, LedgerWorker, queue_errors, redis_connection
-from adapters.rq.admission import JOB_FUNC
-from adapters.rq.liveness import rq_worker_options
-from adapters.scheduler import RunFailures
-from domain.task import Task
-from entrypoints.logs import apply_log_format
-from entrypoints import runtime
-from entrypoints.container import Container, build_container
+from rqledger.adapters.rq import AttemptHandoff, JobFailures, LedgerSimpleWorker, LedgerWorker, queue_errors, redis_connection
+from rqledger.adapters.rq.allow_list import JOB_FUNC
+from rqledger.adapters.rq.liveness import rq_worker_options
+from rqledger.adapters.rq.queue import listening_order
+from rqledger.adapters.scheduler import RunFailures
+from rqledger.domain.task import Task
+from rqledger.entrypoints.logs import apply_log_format
+from rqledger.entrypoints import runtime
+from rqledger.entrypoints.container import Container, build_container
+from rqledger.entrypoints.task_modules import announce as announce_task_modules
 
 LOG_FORMAT = "%(asctime)s %(message)s"
 
@@ -44,7 +46,7 @@ def build_worker(container: Container, queues: list[str] | None = None, worker_c
     for key, value in rq_worker_options(container.config.worker_ttl() or 30.0).items():
         options.setdefault(key, value)
     return worker_class(
-        queue_names,
+        listening_order(queue_names),  # each queue's high, normal and low RQ queues, every high one first
         name=options.pop("name", None) or worker_name(),
         # its own connection: RQ raises the socket timeout of the worker's connection for its blocking dequeue
         connection=redis_connection(container.config.redis_url()),
@@ -54,8 +56,10 @@ def build_worker(container: Container, queues: list[str] | None = None, worker_c
         # (tests/integration/rq/test_worker_process.py, about 1 run in 5); see docs/STATUS.md
         handoff=None if not issubclass(worker_class, SimpleWorker) else AttemptHandoff(
             container.execution(), frozenset({JOB_FUNC}), outcome_patience=container.config.outcome_patience() or 30.0,
-            # fast mode: outcomes written behind the jobs, several per commit (adapters.rq.handoff)
+            # fast mode: outcomes written behind the jobs, several per commit (rqledger.adapters.rq.handoff)
             write_behind=container.config.durability() == "fast"),
+        limited=lambda name: bool(container.attempt_gate().limits_of(name)),
+        paused=container.pause_watch().paused,  # paused queues are not listened to (rqledger.application.queues)
         **options,
     )
 
@@ -66,13 +70,16 @@ def run_worker(queues: list[str] | None = None, burst: bool = False, with_schedu
     queues are empty. Returns whether any job was worked on. `simple`: tasks run in this process
     (LedgerSimpleWorker) instead of one forked work-horse each (LedgerWorker)."""
     container = container or build_container()
-    runtime.install(container)  # entrypoints.jobs.run_task finds this container in the work-horses
+    runtime.install(container)  # rqledger.entrypoints.task_entry.run_task finds this container in the work-horses
     configure_logging()
     apply_log_format(container.config.log_format() or "text")
+    # a worker given no task modules still starts (a task it picks up fails: its type is unknown), but says so
+    announce_task_modules(log, container.config.task_modules() or [], container.registry())
     url = container.config.redis_url()
     with queue_errors(f"be reached at {_where(url)} (REDIS_URL)"):
         redis_connection(url).ping()  # a clear one-line error instead of a traceback from deep inside RQ
     warm_up_ledger(container)
+    container.attempt_gate()  # the per-type limits, built once here: every work-horse inherits them
     # a killed work-horse of a schedule's firing ends its run at once (not at the scheduler's next round)
     runs = RunFailures(uow=container.uow(), runs=container.scheduled_runs())
     worker = None
@@ -105,7 +112,7 @@ def warm_up_ledger(container: Container) -> None:
     (SQLAlchemy's cache) and the dialect set up by a first connection, instead of paying
     for both in every job (~10 ms/job on SQLite, ~25 ms on PostgreSQL; benchmarks/FINDINGS.md).
     The connection itself is never shared: the engine drops inherited connections in a
-    forked child (adapters.sqlalchemy.engine). Nothing is committed, so nobody ever sees
+    forked child (rqledger.adapters.sqlalchemy.engine). Nothing is committed, so nobody ever sees
     the row; a ledger that cannot be reached now only costs the speed-up.
     """
     uow, clock = container.uow(), container.clock()

@@ -10,7 +10,7 @@ from pathlib import Path
 def rqledger_command() -> list[str]:
     """The `rqledger` script of this interpreter's environment (or the CLI through python -c)."""
     script = Path(sys.executable).with_name("rqledger")
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from entrypoints.cli import main; main()"]
+    return [str(script)] if script.exists() else [sys.executable, "-c", "from rqledger.entrypoints.cli import main; main()"]
 
 
 def wait_for(condition, timeout: float, interval: float = 0.05, what: str = "the condition", details=None):

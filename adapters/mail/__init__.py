@@ -1,15 +1,15 @@
 """Sending mail: SMTP for real deployments, an outbox folder of .eml files for development."""
 
-from adapters.mail.errors import MailNotConfigured, MailNotSent
-from adapters.mail.outbox import OutboxMailSender
-from adapters.mail.smtp import SmtpMailSender
-from adapters.mail.unconfigured import UnconfiguredMailSender
+from rqledger.adapters.mail.errors import MailNotConfigured, MailNotSent
+from rqledger.adapters.mail.outbox import OutboxMailSender
+from rqledger.adapters.mail.smtp import SmtpMailSender
+from rqledger.adapters.mail.unconfigured import UnconfiguredMailSender
 
 
 def mail_sender_from(settings: dict):
     """The sender the settings ask for: SMTP when a server is named, else the outbox folder, else none.
 
-    `settings` is the "mail" part of entrypoints.settings.load_settings().
+    `settings` is the "mail" part of rqledger.entrypoints.settings.load_settings().
     """
     if settings.get("server"):
         return SmtpMailSender(

@@ -1,6 +1,6 @@
 """What can go wrong when sending mail, said in words a person can act on."""
 
-from application.errors import AdapterError
+from rqledger.application.errors import AdapterError
 
 
 class MailNotSent(AdapterError):

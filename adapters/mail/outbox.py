@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from email.message import EmailMessage
 from pathlib import Path
 
-from adapters.mail.errors import MailNotSent
+from rqledger.adapters.mail.errors import MailNotSent
 
 
 class OutboxMailSender:

@@ -6,7 +6,7 @@ import smtplib
 import ssl
 from email.message import EmailMessage
 
-from adapters.mail.errors import MailNotSent
+from rqledger.adapters.mail.errors import MailNotSent
 
 IMPLICIT_TLS_PORT = 465
 

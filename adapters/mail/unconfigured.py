@@ -2,7 +2,7 @@
 
 from email.message import EmailMessage
 
-from adapters.mail.errors import MailNotConfigured
+from rqledger.adapters.mail.errors import MailNotConfigured
 
 
 class UnconfiguredMailSender:

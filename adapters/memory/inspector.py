@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from adapters.memory.queue import InMemoryTaskQueue
-from application.reconcile import JobReport, JobState
+from rqledger.adapters.memory.queue import InMemoryTaskQueue
+from rqledger.application.reconcile import JobReport, JobState
 
 
 class InMemoryJobInspector:
@@ -15,6 +15,7 @@ class InMemoryJobInspector:
         self.workers: set[str] | None = set()  # None: liveness cannot be told (as after a Redis restart)
         self.foreign: list[str] = []
         self.released: list[int] = []  # tasks whose abandoned start the reconciler released, in order
+        self.running: set[int] = set()  # tasks a process still runs whatever its worker's state (an orphaned work-horse)
 
     def inspect(self, task_ids: Iterable[int]) -> dict[int, JobReport]:
         waiting = {job.task_id for job in self.queue.jobs}
@@ -30,6 +31,9 @@ class InMemoryJobInspector:
 
     def live_workers(self) -> set[str] | None:
         return None if self.workers is None else set(self.workers)
+
+    def still_running(self, task_id: int) -> bool:
+        return task_id in self.running
 
     def foreign_jobs(self, known_ids: set[int]) -> list[str]:
         return list(self.foreign)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
+from typing import Callable, Collection, Iterable, Sequence
 
-from application.errors import QueueUnavailable
-from application.execution import RunTask
-from application.ports import Clock
-from domain.task import Task
+from rqledger.application.errors import QueueUnavailable
+from rqledger.application.execution import RunTask
+from rqledger.application.ports import Clock
+from rqledger.domain.task import PRIORITIES, Priority, Task
 
 
 @dataclass
@@ -19,6 +19,7 @@ class Job:
     name: str
     queue: str
     eta: datetime
+    priority: Priority = Priority.NORMAL
 
 
 class InMemoryTaskQueue:
@@ -43,7 +44,7 @@ class InMemoryTaskQueue:
         with self._lock:
             for task in tasks:
                 self.canceled.discard(task.id)
-                self.jobs.append(Job(task.id, task.name, task.queue, eta))
+                self.jobs.append(Job(task.id, task.name, task.queue, eta, task.priority))
         return list(events)
 
     def cancel(self, task: Task) -> None:
@@ -54,11 +55,13 @@ class InMemoryTaskQueue:
     def live_progress(self, task_ids: Iterable[int]) -> dict[int, int]:
         return {i: self.progress[i] for i in task_ids if i in self.progress}
 
-    def take_due(self, queues: Iterable[str] | None = None) -> Job | None:
+    def take_due(self, queues: Iterable[str] | None = None, paused: Collection[str] = ()) -> Job | None:
+        """The next due job of `queues` (None: all) not in a `paused` queue: the highest priority first
+        (as an RQ worker takes them), then the longest due."""
         now = self.clock.now()
         with self._lock:
-            for job in sorted(self.jobs, key=lambda j: j.eta):
-                if job.eta <= now and (queues is None or job.queue in queues):
+            for job in sorted(self.jobs, key=lambda j: (PRIORITIES.index(j.priority), j.eta)):
+                if job.eta <= now and (queues is None or job.queue in queues) and job.queue not in paused:
                     self.jobs.remove(job)
                     return job
         return None
@@ -71,16 +74,18 @@ class InMemoryWorker:
     """Runs due jobs one after the other in the calling thread."""
 
     def __init__(self, queue: InMemoryTaskQueue, run_task: RunTask, name: str = "memory-worker",
-                 queues: Iterable[str] | None = None):
+                 queues: Iterable[str] | None = None, paused: Callable[[], Collection[str]] | None = None):
+        """`paused`: the paused queues (rqledger.application.queues.PauseWatch.paused), whose jobs wait."""
         self.queue = queue
         self.run_task = run_task
         self.name = name
         self.queues = set(queues) if queues is not None else None
+        self.paused = paused or (lambda: ())
 
     def work(self, burst: bool = True) -> int:
         """Runs every job that is due now; returns how many were taken."""
         taken = 0
-        while (job := self.queue.take_due(self.queues)) is not None:
+        while (job := self.queue.take_due(self.queues, self.paused())) is not None:
             taken += 1
             self.run_task(job.task_id, self.name)
         return taken

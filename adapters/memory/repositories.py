@@ -2,7 +2,9 @@
 
 Entities are deep-copied on the way in and out, so a use case that forgets to
 save loses its change (as it would on SQL), and changes only land on commit.
-Every save is a compare-and-set on the version the unit of work read.
+Every save is a compare-and-set on the version the unit of work read, and a task's
+unique key (Task.unique_key) is held by one task at most, checked when it is written and
+again, atomically, at commit (the unique index of the SQL ledger).
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from application.ports import Histogram, Page, ScheduleQuery, TaskQuery
-from domain.errors import ConcurrentUpdate, DuplicateRun, RunNotFound, ScheduleNotFound, TaskNotFound
-from domain.schedule import RunStatus, ScheduledTask, ScheduledTaskInstance, ScheduleStatus
-from domain.task import ACTIVE, AttemptOutcome, Task, TaskStatus
+from rqledger.application.ports import AlertQuery, Histogram, Page, ScheduleQuery, TaskQuery
+from rqledger.domain.alert import Alert, AlertStatus, Delivery
+from rqledger.domain.errors import (AlertNotFound, ConcurrentUpdate, DuplicateAlert, DuplicateRun, DuplicateUniqueTask,
+                                   RunNotFound, ScheduleNotFound, TaskNotFound)
+from rqledger.domain.schedule import RunStatus, ScheduledTask, ScheduledTaskInstance, ScheduleStatus, natural_key
+from rqledger.domain.task import ACTIVE, AttemptOutcome, Task, TaskStatus, unique_keys
 
 _DELETED = object()
 
@@ -29,8 +33,11 @@ class InMemoryStore:
     tasks: dict[int, Task] = field(default_factory=dict)
     schedules: dict[int, ScheduledTask] = field(default_factory=dict)
     runs: dict[int, ScheduledTaskInstance] = field(default_factory=dict)
+    alerts: dict[int, Alert] = field(default_factory=dict)
+    deliveries: dict[int, Delivery] = field(default_factory=dict)
     lock: threading.RLock = field(default_factory=threading.RLock)
-    _ids: dict = field(default_factory=lambda: {k: itertools.count(1) for k in ("task", "schedule", "run")})
+    _ids: dict = field(default_factory=lambda: {k: itertools.count(1)
+                                                for k in ("task", "schedule", "run", "alert", "delivery")})
     writes: int = 0  # committed row writes, for tests that count them
 
     def next_id(self, kind: str) -> int:
@@ -42,6 +49,8 @@ class InMemoryStore:
             self.tasks.clear()
             self.schedules.clear()
             self.runs.clear()
+            self.alerts.clear()
+            self.deliveries.clear()
             self.writes = 0
 
 
@@ -49,7 +58,8 @@ class _Pending:
     """The changes of one open unit of work: table -> id -> entity (or _DELETED); plus versions read."""
 
     def __init__(self):
-        self.rows: dict[str, dict[int, object]] = {"tasks": {}, "schedules": {}, "runs": {}}
+        self.rows: dict[str, dict[int, object]] = {"tasks": {}, "schedules": {}, "runs": {}, "alerts": {},
+                                                    "deliveries": {}}
         self.read_versions: dict[tuple[str, int], int] = {}
 
 
@@ -58,12 +68,14 @@ class InMemoryTaskRepository:
         self._uow = uow
 
     def add(self, task: Task) -> Task:
-        task.id = self._uow.store.next_id("task")
-        self._uow._stage("tasks", task.id, task, expected=None)
-        return task
+        return self.add_many([task])[0]
 
     def add_many(self, tasks: Sequence[Task]) -> list[Task]:
-        return [self.add(task) for task in tasks]
+        self._uow._refuse_taken_keys(tasks)
+        for task in tasks:
+            task.id = self._uow.store.next_id("task")
+            self._uow._stage("tasks", task.id, task, expected=None)
+        return list(tasks)
 
     def get(self, task_id: int) -> Task:
         task = self._uow._read("tasks", task_id)
@@ -72,6 +84,7 @@ class InMemoryTaskRepository:
         return task
 
     def save(self, task: Task) -> None:
+        self._uow._refuse_taken_keys([task])
         self._uow._save_versioned("tasks", task, "task")
 
     def track(self, task: Task) -> None:
@@ -104,6 +117,25 @@ class InMemoryTaskRepository:
     def count_by_name_and_status(self) -> dict[tuple[str, TaskStatus], int]:
         return dict(Counter((task.name, task.status) for task in self._uow._all("tasks")))
 
+    def failures_by_name(self, since) -> dict[str, tuple[int, int]]:
+        found: dict[str, tuple[int, int]] = {}
+        for task in self._uow._all("tasks"):
+            if task.status is TaskStatus.FAILED and task.ended_at is not None and task.ended_at >= since:
+                count, newest = found.get(task.name, (0, 0))
+                found[task.name] = (count + 1, max(newest, task.id))
+        return found
+
+    def waiting_by_queue(self) -> dict:
+        found: dict = {}
+        for task in self._uow._all("tasks"):
+            if task.status is TaskStatus.QUEUED and task.attempts == 0 and task.enqueued_at is not None:
+                oldest, count = found.get(task.queue, (task.enqueued_at, 0))
+                found[task.queue] = (min(oldest, task.enqueued_at), count + 1)
+        return found
+
+    def count_active_by_queue(self) -> dict[tuple[str, TaskStatus], int]:
+        return dict(Counter((task.queue, task.status) for task in self._uow._all("tasks") if task.status in ACTIVE))
+
     def attempt_durations(self, bounds: Sequence[float]) -> dict[tuple[str, AttemptOutcome], Histogram]:
         histograms: dict[tuple[str, AttemptOutcome], Histogram] = {}
         for task in self._uow._all("tasks"):
@@ -129,9 +161,10 @@ class InMemoryScheduleRepository:
             raise ScheduleNotFound(schedule_id)
         return schedule
 
-    def find(self, name: str, args: list, kwargs: dict) -> ScheduledTask | None:
+    def find(self, name: str, args: list, kwargs: dict, owner: str | None = None) -> ScheduledTask | None:
+        wanted = natural_key(name, args, kwargs, owner)
         for schedule in self._uow._all("schedules"):
-            if schedule.name == name and schedule.args == args and schedule.kwargs == kwargs:
+            if schedule.natural_key == wanted:
                 return schedule
         return None
 
@@ -150,6 +183,7 @@ class InMemoryScheduleRepository:
             s for s in self._uow._all("schedules")
             if (not query.statuses or s.status in query.statuses)
             and (query.name is None or s.name == query.name)
+            and (query.owner is None or s.owner == query.owner)
             and (query.before_id is None or s.id < query.before_id)
         ]
         return _page(rows, query.limit)
@@ -183,10 +217,77 @@ class InMemoryScheduleRepository:
     def count_by_name_and_status(self) -> dict[tuple[str, ScheduleStatus], int]:
         return dict(Counter((schedule.name, schedule.status) for schedule in self._uow._all("schedules")))
 
+    def last_success(self, schedule_id: int):
+        ended = [run.ended_at for run in self._uow._all("runs")
+                 if run.schedule_id == schedule_id and run.status is RunStatus.FINISHED and run.ended_at is not None]
+        return max(ended, default=None)
+
     def count_runs_by_schedule_and_status(self) -> dict[tuple[int, str, RunStatus], int]:
         names = {schedule.id: schedule.name for schedule in self._uow._all("schedules")}
         return dict(Counter((run.schedule_id, names[run.schedule_id], run.status)
                             for run in self._uow._all("runs") if run.schedule_id in names))
+
+
+class InMemoryAlertRepository:
+    def __init__(self, uow: "InMemoryUnitOfWork"):
+        self._uow = uow
+
+    def add(self, alert: Alert) -> Alert:
+        self._uow._refuse_open_alert_key(alert)
+        alert.id = self._uow.store.next_id("alert")
+        self._uow._stage("alerts", alert.id, alert, expected=None)
+        return alert
+
+    def get(self, alert_id: int) -> Alert:
+        alert = self._uow._read("alerts", alert_id)
+        if alert is None:
+            raise AlertNotFound(alert_id)
+        return alert
+
+    def save(self, alert: Alert) -> None:
+        self._save("alerts", alert, AlertNotFound)
+
+    def open_alerts(self) -> list[Alert]:
+        return sorted((a for a in self._uow._all("alerts") if a.status is AlertStatus.OPEN), key=lambda a: a.id)
+
+    def list(self, query: AlertQuery) -> Page:
+        rows = [a for a in self._uow._all("alerts")
+                if (not query.statuses or a.status in query.statuses) and (query.kind is None or a.kind is query.kind)
+                and (query.before_id is None or a.id < query.before_id)]
+        return _page(rows, query.limit)
+
+    def add_delivery(self, delivery: Delivery) -> Delivery:
+        delivery.id = self._uow.store.next_id("delivery")
+        self._uow._stage("deliveries", delivery.id, delivery, expected=None)
+        return delivery
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        self._save("deliveries", delivery, lambda i: ConcurrentUpdate("delivery", i, "deleted", delivery.status))
+
+    def track_delivery(self, delivery: Delivery) -> None:
+        self._uow._pending().read_versions[("deliveries", delivery.id)] = delivery.version
+
+    def due_deliveries(self, now, limit: int = 100) -> list[Delivery]:
+        due = [d for d in self._uow._all("deliveries") if d.due(now)]
+        return sorted(due, key=lambda d: (d.next_attempt_at, d.id))[:limit]
+
+    def deliveries_of(self, alert_ids) -> dict[int, list[Delivery]]:
+        found = {alert_id: [] for alert_id in alert_ids}
+        for delivery in sorted(self._uow._all("deliveries"), key=lambda d: d.id):
+            if delivery.alert_id in found:
+                found[delivery.alert_id].append(delivery)
+        return found
+
+    def _save(self, table: str, row, not_found) -> None:
+        pending = self._uow._pending()
+        read = pending.read_versions.get((table, row.id))
+        with self._uow.store.lock:
+            current = getattr(self._uow.store, table).get(row.id)
+        if current is None and row.id not in pending.rows[table]:
+            raise not_found(row.id)
+        if current is not None and read is not None and current.version != read:
+            raise ConcurrentUpdate(table[:-1], row.id, current.status, row.status)
+        self._uow._stage(table, row.id, row, expected=read)
 
 
 class InMemoryUnitOfWork:
@@ -197,6 +298,7 @@ class InMemoryUnitOfWork:
         self._local = threading.local()
         self.tasks = InMemoryTaskRepository(self)
         self.schedules = InMemoryScheduleRepository(self)
+        self.alerts = InMemoryAlertRepository(self)
         self.commits = 0
 
     def __enter__(self) -> "InMemoryUnitOfWork":
@@ -215,6 +317,11 @@ class InMemoryUnitOfWork:
                 current = getattr(store, table).get(row_id)
                 if row is not None and row is not _DELETED and current is not None and current.version != version:
                     raise ConcurrentUpdate(table[:-1], row_id, current.status, row.status)
+            staged = [row for row in pending.rows["tasks"].values() if row is not _DELETED]
+            self._refuse_taken_keys(staged, committed_only=True)
+            for alert in pending.rows["alerts"].values():
+                if alert is not _DELETED:
+                    self._refuse_open_alert_key(alert, committed_only=True)
             for table, rows in pending.rows.items():
                 target = getattr(store, table)
                 for row_id, row in rows.items():
@@ -262,6 +369,40 @@ class InMemoryUnitOfWork:
 
     def _stage(self, table: str, row_id: int, row, expected) -> None:
         self._pending().rows[table][row_id] = row if row is _DELETED else copy.deepcopy(row)
+
+    def _refuse_taken_keys(self, written: Sequence[Task], committed_only: bool = False) -> None:
+        """DuplicateUniqueTask when two of `written` share a unique key, or another task holds one of theirs.
+
+        "Another task": one committed (and not rewritten or deleted by this unit of work), or, unless
+        `committed_only`, one staged by this unit of work. `index` is the position in `written`.
+        """
+        keys = unique_keys(written)
+        if not keys:
+            return
+        mine = {task.id for task in written}
+        staged = self._pending().rows["tasks"]
+        with self.store.lock:
+            others = {row_id: task for row_id, task in self.store.tasks.items() if row_id not in staged}
+        if not committed_only:
+            others.update({row_id: task for row_id, task in staged.items() if task is not _DELETED})
+        holders = {task.unique_key: row_id for row_id, task in others.items()
+                   if row_id not in mine and task.unique_key is not None}
+        for key, index in keys.items():
+            if key in holders:
+                task = written[index]
+                raise DuplicateUniqueTask(task.name, task.owner, holders[key], index)
+
+    def _refuse_open_alert_key(self, alert: Alert, committed_only: bool = False) -> None:
+        """DuplicateAlert when another open alert (committed, or staged here unless `committed_only`) holds its key."""
+        if alert.open_key is None:
+            return
+        staged = self._pending().rows["alerts"]
+        with self.store.lock:
+            others = {i: a for i, a in self.store.alerts.items() if i not in staged}
+        if not committed_only:
+            others.update({i: a for i, a in staged.items() if a is not _DELETED})
+        if any(other.open_key == alert.open_key for i, other in others.items() if i != alert.id):
+            raise DuplicateAlert(alert.key)
 
     def _save_versioned(self, table: str, row, entity: str) -> None:
         pending = self._pending()

@@ -9,7 +9,7 @@ from typing import Callable
 
 from redis.exceptions import RedisError
 
-from adapters.redis_events.connection import channel_for, connect
+from rqledger.adapters.redis_events.connection import channel_for, connect
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import threading
 
 from redis.exceptions import RedisError
 
-from adapters.redis_events.connection import connect
-from application.errors import QueueUnavailable
+from rqledger.adapters.redis_events.connection import connect
+from rqledger.application.errors import QueueUnavailable
 
 
 class RedisPing:

@@ -9,7 +9,7 @@ import time
 
 from redis.exceptions import RedisError
 
-from adapters.redis_events.connection import channel_for, connect
+from rqledger.adapters.redis_events.connection import channel_for, connect
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 How it keeps the ledger true:
 
 - One task = one ordinary RQ job: id str(task.id), the task's queue and timeout, JSON
-  serializer, the fixed function `entrypoints.jobs.run_task(task_id, name)`, RQ's
+  serializer, the fixed function `rqledger.entrypoints.task_entry.run_task(task_id, name)`, RQ's
   default result TTL. `enqueue_many` puts a whole batch in one Redis pipeline.
 - The ledger decides retries (Task.record_failure); RQ never retries on its own. The
   job body (LedgerJob) returns the result (RQ: finished), returns `rq.Retry` with the
@@ -36,14 +36,14 @@ errors -> QueueUnavailable), `LiveProgress(job, interval, on_write)` and
 (the reconciler's view of jobs and workers), LedgerWorker's `failure_handlers`.
 """
 
-from adapters.rq.connection import queue_errors, redis_connection
-from adapters.rq.failures import JobFailures
-from adapters.rq.inspector import RqJobInspector
-from adapters.rq.handoff import AttemptHandoff
-from adapters.rq.job import LedgerJob, TaskFailed
-from adapters.rq.progress import LiveProgress, read_live_progress
-from adapters.rq.queue import JOB_FUNC, RqTaskQueue, describe_call, job_id
-from adapters.rq.worker import LedgerSimpleWorker, LedgerWorker
+from rqledger.adapters.rq.connection import queue_errors, redis_connection
+from rqledger.adapters.rq.failures import JobFailures
+from rqledger.adapters.rq.inspector import RqJobInspector
+from rqledger.adapters.rq.handoff import AttemptHandoff
+from rqledger.adapters.rq.delivery import LedgerJob, TaskFailed
+from rqledger.adapters.rq.progress import LiveProgress, read_live_progress
+from rqledger.adapters.rq.queue import JOB_FUNC, RqTaskQueue, describe_call, job_id
+from rqledger.adapters.rq.worker import LedgerSimpleWorker, LedgerWorker
 
 __all__ = [
     "redis_connection", "queue_errors", "JobFailures", "AttemptHandoff", "LedgerJob", "TaskFailed", "LiveProgress",

@@ -9,7 +9,7 @@ import redis
 from redis.driver_info import DriverInfo
 from redis.exceptions import RedisError
 
-from application.errors import QueueUnavailable
+from rqledger.application.errors import QueueUnavailable
 
 # A dead or unreachable Redis must cost a caller about a second, never a hang:
 # connecting gives up after CONNECT_TIMEOUT, a command after SOCKET_TIMEOUT.

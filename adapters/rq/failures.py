@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from adapters.rq.job import ATTEMPT_KEY, REDELIVERY_DELAY, retry_interval
-from application.execution import TaskExecution
-from application.ports import UnitOfWork
-from domain.errors import TaskNotFound
-from domain.task import Task, TaskStatus
+from rqledger.adapters.rq.delivery import ATTEMPT_KEY, REDELIVERY_DELAY, retry_interval
+from rqledger.application.execution import TaskExecution
+from rqledger.application.ports import UnitOfWork
+from rqledger.domain.errors import TaskNotFound
+from rqledger.domain.task import Task, TaskStatus
 
 log = logging.getLogger("rqledger.worker")
 

@@ -8,7 +8,7 @@ own pooled connection:
 1. `begin`, in the worker before the fork: TaskExecution.start (queued -> running,
    committed, the attempt number in the job's meta); the Task as written is kept, and
    the work-horse inherits it with the rest of the worker's memory;
-2. the work-horse runs the task against a copy of that row (entrypoints.jobs builds a
+2. the work-horse runs the task against a copy of that row (rqledger.entrypoints.task_entry builds a
    LedgerJob whose TaskExecution works on an in-memory ledger), so the retry policy,
    timeouts and the JSON check decide exactly as they do anywhere, and RQ is answered
    accordingly; `hand_back` passes the ended Task to the worker (a file in the worker's
@@ -18,9 +18,9 @@ own pooled connection:
 
 A horse that dies before it hands back leaves the row to the worker's failure handling
 (JobFailures, in the worker process, as for any killed horse). A horse whose worker was
-killed under it writes its outcome itself, as before (usually refused: the reconciler has
-ended that attempt); a worker killed between the hand-back and its write leaves the
-outcome in RQ, where the reconciler finds it. The in-process SimpleWorker takes the same
+killed under it writes its outcome itself, as before (the reconciler leaves the attempt to it
+while it keeps its sign of life: rqledger.adapters.rq.liveness.LifeSign); a worker killed
+between the hand-back and its write leaves the outcome in RQ, where the reconciler finds it. The in-process SimpleWorker takes the same
 path, without the file.
 """
 
@@ -37,12 +37,12 @@ import threading
 import time
 from pathlib import Path
 
-from adapters.rq.failures import task_id_of
-from adapters.rq.job import ATTEMPT_KEY, PROGRESS_KEY
-from application.errors import StorageUnavailable
-from application.execution import TaskExecution
-from domain.errors import TaskNotFound
-from domain.task import Task
+from rqledger.adapters.rq.failures import task_id_of
+from rqledger.adapters.rq.delivery import ATTEMPT_KEY, PROGRESS_KEY
+from rqledger.application.errors import StorageUnavailable
+from rqledger.application.execution import TaskExecution
+from rqledger.domain.errors import TaskNotFound
+from rqledger.domain.task import Task
 
 log = logging.getLogger("rqledger.worker")
 

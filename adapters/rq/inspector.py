@@ -1,4 +1,4 @@
-"""The queue's view of our jobs on RQ, for the reconciler (application.reconcile.JobInspector)."""
+"""The queue's view of our jobs on RQ, for the reconciler (rqledger.application.reconcile.JobInspector)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from adapters.rq.connection import queue_errors
-from adapters.rq.job import NOT_STARTED, SUPERSEDED, UNRECORDED
-from adapters.rq.liveness import live_worker_names
-from application.reconcile import JobReport, JobState
+from rqledger.adapters.rq.connection import queue_errors
+from rqledger.adapters.rq.delivery import NOT_STARTED, SUPERSEDED, UNRECORDED
+from rqledger.adapters.rq.liveness import live_worker_names, running_tasks
+from rqledger.application.reconcile import JobReport, JobState
 
 _STATES = {
     JobStatus.QUEUED: JobState.WAITING,
@@ -29,7 +29,7 @@ _STATES = {
 class RqJobInspector:
     """Reads job hashes in one pipeline, the live workers from RQ's worker registry. Raises QueueUnavailable.
 
-    A worker is live when its last heartbeat is at most `worker_ttl` seconds old (adapters.rq.liveness).
+    A worker is live when its last heartbeat is at most `worker_ttl` seconds old (rqledger.adapters.rq.liveness).
     """
 
     def __init__(self, connection, serializer=JSONSerializer, worker_ttl: float = 30.0):
@@ -45,11 +45,56 @@ class RqJobInspector:
             for task_id, job in zip(ids, jobs):
                 if job is not None:
                     reports[task_id] = self._report(job)
+            waiting = [(task_id, job) for task_id, job in zip(ids, jobs)
+                       if job is not None and reports[task_id].state is JobState.WAITING]
+            for task_id in self._held_by_no_queue(waiting):
+                reports[task_id] = JobReport(JobState.MISSING)
         return reports
+
+    def _held_by_no_queue(self, waiting: list) -> list[int]:
+        """Of jobs whose status says they wait, those that no list or registry holds: nothing will ever deliver
+        them (seen in the chaos test: a retried job left 'queued' in no queue, its row queued for good).
+
+        One MULTI snapshot of the statuses and of every origin's queue, intermediate queue (taken by a worker
+        a moment ago), scheduled and deferred registries, so a job moving between them is never missed."""
+        if not waiting:
+            return []
+        origins = {}
+        for _, job in waiting:
+            origins.setdefault(job.origin, Queue(job.origin, connection=self.connection, serializer=self.serializer))
+        with self.connection.pipeline(transaction=True) as pipe:
+            for _, job in waiting:
+                pipe.hget(job.key, "status")
+            for queue in origins.values():
+                pipe.lrange(queue.key, 0, -1)
+                pipe.lrange(queue.intermediate_queue_key, 0, -1)
+                pipe.zrange(queue.scheduled_job_registry.key, 0, -1)
+                pipe.zrange(queue.deferred_job_registry.key, 0, -1)
+            answers = pipe.execute()
+        statuses, lists = answers[:len(waiting)], answers[len(waiting):]
+        held: dict[str, set[str]] = {}
+        for index, name in enumerate(origins):
+            members = set()
+            for entries in lists[4 * index:4 * index + 4]:
+                members.update(entry.decode().split(":")[0] for entry in entries)
+            held[name] = members
+        lost = []
+        for (task_id, job), status in zip(waiting, statuses):
+            still_waiting = status is not None and status.decode() in (JobStatus.QUEUED.value, JobStatus.SCHEDULED.value,
+                                                                       JobStatus.DEFERRED.value)
+            if still_waiting and job.id not in held[job.origin]:
+                lost.append(task_id)
+        return lost
 
     def live_workers(self) -> set[str]:
         with queue_errors("list the workers"):
             return live_worker_names(self.connection, self.worker_ttl)
+
+    def still_running(self, task_id: int) -> bool:
+        """Whether a work-horse of the task signed its life within `worker_ttl` (rqledger.adapters.rq.liveness.LifeSign):
+        e.g. the orphan of a SIGKILLed worker, which still runs the attempt and records its outcome itself."""
+        with queue_errors(f"read the signs of life of task {task_id}"):
+            return task_id in running_tasks(self.connection, [task_id], self.worker_ttl)
 
     def foreign_jobs(self, known_ids: set[int]) -> list[str]:
         """Numeric jobs that are waiting, scheduled or running without an active row: they would run

@@ -1,6 +1,6 @@
 """The live progress channel: a running job's latest value in its RQ job meta, readable by any process.
 
-The ledger row gets progress throttled (application.execution.ThrottledProgress);
+The ledger row gets progress throttled (rqledger.application.execution.ThrottledProgress);
 this channel is the fast one, so `GET /api/tasks/{id}` and the CLI can show a
 value that is at most a fraction of a second old.
 """
@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from adapters.rq.connection import queue_errors
+from rqledger.adapters.rq.connection import queue_errors
 
 log = logging.getLogger(__name__)
 

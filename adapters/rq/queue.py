@@ -14,13 +14,13 @@ from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from adapters.rq.connection import queue_errors
-from adapters.rq.progress import read_live_progress
-from domain.task import Task
+from rqledger.adapters.rq.connection import queue_errors
+from rqledger.adapters.rq.progress import read_live_progress
+from rqledger.domain.task import PRIORITIES, Priority, Task
 
 # The one generic entry every job calls with (task_id, name). A fixed path: a job
 # never carries an import path that a request chose.
-JOB_FUNC = "entrypoints.jobs.run_task"
+JOB_FUNC = "rqledger.entrypoints.task_entry.run_task"
 
 _WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
@@ -28,6 +28,28 @@ _WAITING = {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 def job_id(task: Task | int) -> str:
     """The RQ job id of a task: its row id as a string."""
     return str(task.id if isinstance(task, Task) else task)
+
+
+def rq_queue_name(queue: str, priority: Priority = Priority.NORMAL) -> str:
+    """The RQ queue a task's job waits in: each queue is three RQ queues, one per priority. A normal task's
+    is the queue's own name (where every job waited before priorities existed); the others `<name>:high`
+    and `<name>:low` (RQLEDGER_QUEUES refuses names ending so)."""
+    return queue if priority is Priority.NORMAL else f"{queue}:{priority.value}"
+
+
+def queue_and_priority(rq_name: str) -> tuple[str, Priority]:
+    """The queue and priority of an RQ queue's name (rq_queue_name's inverse)."""
+    for priority in (Priority.HIGH, Priority.LOW):
+        suffix = f":{priority.value}"
+        if rq_name.endswith(suffix) and len(rq_name) > len(suffix):
+            return rq_name[: -len(suffix)], priority
+    return rq_name, Priority.NORMAL
+
+
+def listening_order(queues: Sequence[str]) -> list[str]:
+    """The RQ queues a worker of `queues` listens to, in the order it takes jobs: every queue's high tasks
+    first (in the order the queues are given), then their normal ones, then their low ones."""
+    return [rq_queue_name(queue, priority) for priority in PRIORITIES for queue in queues]
 
 
 def describe_call(task: Task, limit: int = 60) -> str:
@@ -61,7 +83,7 @@ class RqTaskQueue:
         if delay <= 0:
             self.enqueue_many([task])
             return
-        queue = self.queue(task.queue)
+        queue = self.queue(rq_queue_name(task.queue, task.priority))
         # RQ keeps whole seconds and drops the fraction: round up, never run early
         when = datetime.fromtimestamp(math.ceil(time.time() + delay), timezone.utc)
         with queue_errors(f"schedule task {task.id}"):
@@ -77,7 +99,10 @@ class RqTaskQueue:
             return list(events)
         with queue_errors(f"enqueue {_count(tasks)}"):
             with self.connection.pipeline() as pipe:
-                for name, group in groupby(sorted(tasks, key=lambda t: t.queue), key=lambda t: t.queue):
+                def where(task: Task) -> str:
+                    return rq_queue_name(task.queue, task.priority)
+
+                for name, group in groupby(sorted(tasks, key=where), key=where):
                     queue = self.queue(name)
                     data = []
                     for task in group:

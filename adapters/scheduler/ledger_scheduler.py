@@ -26,6 +26,7 @@ import logging
 import signal
 import time
 from collections import deque
+from dataclasses import replace
 from typing import Callable
 
 from redis import WatchError
@@ -35,10 +36,11 @@ from rq.queue import Queue
 from rq.serializers import JSONSerializer
 from rq_scheduler import Scheduler
 
-from adapters.scheduler.json_job import JSONJob
-from adapters.scheduler.lock import RedisLock
-from adapters.scheduler.trigger import META_KEY, Trigger, run_job_id
-from application.ports import Clock, CronCalendar
+from rqledger.adapters.scheduler.json_job import JSONJob
+from rqledger.adapters.scheduler.lock import RedisLock
+from rqledger.adapters.scheduler.trigger import META_KEY, Trigger, run_job_id
+from rqledger.application.catch_up import DEFAULT_MAX_MISSED, CatchUpPlan, catch_up_grace
+from rqledger.application.ports import Clock, CronCalendar
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +52,17 @@ class LedgerScheduler(Scheduler):
     job_class = JSONJob
 
     def __init__(self, connection, calendar: CronCalendar, clock: Clock, run_function: str,
-                 interval: float = 1.0, name: str | None = None):
+                 interval: float = 1.0, name: str | None = None,
+                 record_missed: Callable[[int, CatchUpPlan], object] | None = None,
+                 max_missed: int = DEFAULT_MAX_MISSED):
         super().__init__(connection=connection, interval=interval, job_class=JSONJob, name=name)
         self.calendar = calendar
         self.clock = clock
         self.run_function = run_function
+        # ScheduledRuns.record_missed: a trigger found behind has its missed firings recorded before it moves on
+        self.record_missed = record_missed
+        self.max_missed = max_missed
+        self.grace = catch_up_grace(interval)
         self._stopping = False
         self._lock = RedisLock(connection, self.scheduler_lock_key, ttl=int(interval) + 10, owner=self.name)
         self.fired: deque[str] = deque(maxlen=100)  # the latest run job ids this process enqueued
@@ -81,10 +89,38 @@ class LedgerScheduler(Scheduler):
             self._report_foreign(job.id)
             return
         trigger = Trigger.from_meta(data)
-        self._enqueue_run(trigger)
-        self._advance(job, data, trigger)
+        now = self.clock.now()
+        plan = trigger.catch_up_plan(self.calendar, now, self.grace, self.max_missed)
+        if plan is None:
+            self._enqueue_run(trigger)
+            self._advance(job, data, trigger.after_firing(self.calendar, now))
+        else:
+            self._catch_up(job, data, trigger, plan)
 
-    def _enqueue_run(self, trigger: Trigger) -> None:
+    def _catch_up(self, job, data: dict, trigger: Trigger, plan: CatchUpPlan) -> None:
+        """No scheduler fired this trigger at its time: the missed firings are recorded (a database outage
+        raises, and the trigger stays for the next pass), the plan's late firings enqueued, the trigger moved."""
+        # enqueued by a scheduler killed before it moved the trigger on: those were not missed
+        plan = plan.without(self._enqueued({*plan.missed, *plan.run}, trigger.schedule_id))
+        log.warning("scheduler %s: schedule %s is behind since %s (catch_up %s): %d firing(s) recorded missed, "
+                    "%d more only counted, %d run late", self.name, trigger.schedule_id, plan.first.isoformat(),
+                    plan.policy.value, len(plan.missed), plan.uncounted, len(plan.run))
+        if self.record_missed is not None:
+            self.record_missed(trigger.schedule_id, plan)
+        for scheduled_at in plan.run:
+            self._enqueue_run(replace(trigger, next_at=scheduled_at), catching_up=True)
+        self._advance(job, data, trigger.after_catch_up(plan))
+
+    def _enqueued(self, slots: set, schedule_id: int) -> set:
+        """Those of `slots` whose firing job exists in RQ."""
+        ordered = sorted(slots)
+        with self.connection.pipeline(transaction=False) as pipe:
+            for slot in ordered:
+                pipe.exists(JSONJob.key_for(run_job_id(schedule_id, slot)))
+            found = pipe.execute()
+        return {slot for slot, exists in zip(ordered, found) if exists}
+
+    def _enqueue_run(self, trigger: Trigger, catching_up: bool = False) -> None:
         scheduled_at = trigger.next_at.isoformat()
         job_id = run_job_id(trigger.schedule_id, trigger.next_at)
         queue = Queue(trigger.queue, connection=self.connection, serializer=JSONSerializer)
@@ -93,7 +129,8 @@ class LedgerScheduler(Scheduler):
                 self.run_function, args=[trigger.schedule_id, trigger.name, scheduled_at],
                 timeout=trigger.timeout, job_id=job_id, unique=True,
                 description=f"run of schedule {trigger.schedule_id} ({trigger.name}) due {scheduled_at}",
-                meta={META_KEY: trigger.schedule_id, "scheduled_at": scheduled_at},
+                meta={META_KEY: trigger.schedule_id, "scheduled_at": scheduled_at,
+                      **({"catch_up": trigger.catch_up.value} if catching_up else {})},
             )
         except DuplicateJobError:
             log.info("firing %s was already enqueued (by another scheduler process): skipped", job_id)
@@ -101,9 +138,8 @@ class LedgerScheduler(Scheduler):
         self.fired.append(job_id)
         log.info("fired %s", job_id)
 
-    def _advance(self, job, data: dict, fired: Trigger) -> None:
-        """Moves the trigger to its next firing, or removes it when used up, unless it changed meanwhile."""
-        following = fired.after_firing(self.calendar, self.clock.now())
+    def _advance(self, job, data: dict, following: Trigger | None) -> None:
+        """Moves the trigger to `following`, or removes it when used up (None), unless it changed meanwhile."""
         with self.connection.pipeline() as pipe:
             try:
                 pipe.watch(job.key)

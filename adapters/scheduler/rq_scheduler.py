@@ -10,14 +10,14 @@ from rq.job import JobStatus
 from rq.serializers import JSONSerializer
 from rq_scheduler import Scheduler
 
-from adapters.rq import queue_errors
-from adapters.scheduler.json_job import JSONJob
-from adapters.scheduler.trigger import META_KEY, Trigger, trigger_job_id
-from application.errors import QueueUnavailable
-from application.ports import Clock, CronCalendar
-from application.registry import TaskRegistry
-from domain.errors import UnknownTaskType
-from domain.schedule import ScheduledTask
+from rqledger.adapters.rq import queue_errors
+from rqledger.adapters.scheduler.json_job import JSONJob
+from rqledger.adapters.scheduler.trigger import META_KEY, Trigger, trigger_job_id
+from rqledger.application.errors import QueueUnavailable
+from rqledger.application.ports import Clock, CronCalendar
+from rqledger.application.registry import TaskRegistry
+from rqledger.domain.errors import UnknownTaskType
+from rqledger.domain.schedule import ScheduledTask
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,9 @@ class RqScheduler:
                 self.remove(job_id)
             except QueueUnavailable as exc:
                 log.warning("could not remove trigger %s of schedule %s: %s", job_id, schedule.id, exc)
+
+    def trigger_id(self, schedule_id: int) -> str:
+        return trigger_job_id(schedule_id)
 
     def remove(self, job_id: str) -> None:
         with queue_errors(f"remove the scheduler job {job_id}"):

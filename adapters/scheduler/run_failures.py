@@ -1,6 +1,6 @@
 """The ledger's side of a schedule's firing whose job failed outside its own code (work-horse killed, stop).
 
-A firing's job (entrypoints.schedule_jobs.run_schedule) records its run's end
+A firing's job (rqledger.entrypoints.firing_entry.run_schedule) records its run's end
 itself, except when its work-horse is killed (SIGKILL, out of memory) or
 stopped: RQ then reports the failure to the worker's handle_job_failure in the
 parent worker. This failure handler (LedgerWorker's `failure_handlers`) ends
@@ -13,10 +13,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from application.ports import UnitOfWork
-from application.runs import ScheduledRuns
-from domain.errors import ScheduleNotFound
-from domain.schedule import RunStatus
+from rqledger.application.ports import UnitOfWork
+from rqledger.application.runs import ScheduledRuns
+from rqledger.domain.errors import ScheduleNotFound
+from rqledger.domain.schedule import RunStatus
 
 log = logging.getLogger("rqledger.worker")
 

@@ -9,10 +9,12 @@ in the machine's local time, while the ledger wants the nominal times on the
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-from application.ports import CronCalendar
-from domain.schedule import ScheduledTask, Timing
+from rqledger.application.catch_up import CatchUpPlan, plan_catch_up
+from rqledger.application.ports import CronCalendar
+from rqledger.application.schedules import firing_after
+from rqledger.domain.schedule import CatchUp, ScheduledTask, Timing
 
 META_KEY = "rqledger_schedule"  # marks an rq-scheduler job as one of ours; holds the trigger's state
 
@@ -38,6 +40,7 @@ class Trigger:
     fired: int = 0
     queue: str = "default"
     timeout: int | None = None
+    catch_up: CatchUp = CatchUp.LATEST
 
     @classmethod
     def for_schedule(cls, schedule: ScheduledTask, calendar: CronCalendar, now: datetime,
@@ -55,32 +58,28 @@ class Trigger:
             else:
                 next_at = timing.nth_run_at(schedule.runs_started)
         return cls(schedule_id=schedule.id, name=schedule.name, timing=schedule.timing, next_at=next_at,
-                   fired=schedule.runs_started, queue=schedule.queue, timeout=timeout)
-
-    @property
-    def bounded(self) -> bool:
-        return self.timing.total_runs is not None
+                   fired=schedule.runs_started, queue=schedule.queue, timeout=timeout, catch_up=schedule.catch_up)
 
     def after_firing(self, calendar: CronCalendar, now: datetime) -> "Trigger | None":
         """The trigger once its due firing (`next_at`) has been handed to the queue; None when it is used up.
 
-        A bounded schedule (a one-off, an interval with a repeat count) delivers every one of its
-        firings, late or not. An unbounded one that fell behind (the scheduler was down) fires once
-        for the oldest missed time and then skips to the first time after `now`, instead of
-        replaying every missed firing in a burst.
+        The catch-up rules (every late firing of a bounded schedule; once, then the first time after `now`,
+        for an unbounded one) are `firing_after`'s, which the ledger's `next_run_at` follows too.
         """
-        fired = self.fired + 1
-        total = self.timing.total_runs
-        if total is not None and fired >= total:
+        following = firing_after(self.timing, self.next_at, self.fired + 1, calendar, now)
+        return None if following is None else replace(self, next_at=following, fired=self.fired + 1)
+
+    def catch_up_plan(self, calendar: CronCalendar, now: datetime, grace: float,
+                      max_missed: int) -> CatchUpPlan | None:
+        """What to do when the due firing is overdue by more than `grace` seconds (no scheduler fired it at its
+        time): application.catch_up's plan by this schedule's policy; None for an ordinary firing."""
+        return plan_catch_up(self.timing, self.catch_up, self.next_at, self.fired, calendar, now, grace, max_missed)
+
+    def after_catch_up(self, plan: CatchUpPlan) -> "Trigger | None":
+        """The trigger once `plan` is carried out: at the first firing after it; None when it is used up."""
+        if plan.following is None:
             return None
-        if self.timing.kind == "cron":
-            following = calendar.next_after(self.timing.cron, self.timing.timezone, max(self.next_at, now))
-        else:
-            # the `at + n * interval` grid; a first firing put off to "now" (an `at` in the past) is off it
-            following = _first_grid_point_after(self.timing, self.next_at)
-            if not self.bounded and following <= now:
-                following = _first_grid_point_after(self.timing, now)
-        return replace(self, next_at=following, fired=fired)
+        return replace(self, next_at=plan.following, fired=self.fired + plan.consumed)
 
     def to_meta(self) -> dict:
         """The JSON stored in the scheduler job's meta."""
@@ -97,6 +96,7 @@ class Trigger:
             "timezone": timing.timezone,
             "next_at": self.next_at.isoformat(),
             "fired": self.fired,
+            "catch_up": self.catch_up.value,
         }
 
     @classmethod
@@ -105,14 +105,8 @@ class Trigger:
                         cron=data.get("cron"), timezone=data.get("timezone") or "UTC")
         return cls(schedule_id=int(data["schedule_id"]), name=str(data["name"]), timing=timing,
                    next_at=_parse(data["next_at"]), fired=int(data.get("fired", 0)),
-                   queue=data.get("queue") or "default", timeout=data.get("timeout"))
-
-
-def _first_grid_point_after(timing: Timing, moment: datetime) -> datetime:
-    step = timedelta(seconds=timing.interval)
-    if moment < timing.at:
-        return timing.at
-    return timing.at + step * ((moment - timing.at) // step + 1)
+                   queue=data.get("queue") or "default", timeout=data.get("timeout"),
+                   catch_up=CatchUp.parse(data.get("catch_up")))  # a trigger written before 0004: latest
 
 
 def _parse(value: str | None) -> datetime | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import select
+import sqlite3
+import time
 import weakref
 from pathlib import Path
 
@@ -11,6 +13,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
+
+from rqledger.adapters.sqlalchemy.db_schema import check_schema, ledger_execution_options
 
 SQLITE_BUSY_TIMEOUT_S = 30
 
@@ -49,8 +53,12 @@ def is_sqlite_memory(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
-def create_ledger_engine(database_url: str | URL, durability: str | None = "durable", **options) -> Engine:
+def create_ledger_engine(database_url: str | URL, durability: str | None = "durable", schema: str | None = None,
+                         **options) -> Engine:
     """An engine for the ledger. SQLite: WAL, a busy timeout and foreign keys on; the file's folder is created.
+
+    `schema` (PostgreSQL only; LedgerSchemaRefused elsewhere) puts the ledger's tables in that schema: every
+    statement of the engine reaches them there (db_schema.py), and `upgrade()` creates them there.
 
     durability "fast" trades the last commits before a database crash for speed: PostgreSQL commits
     with synchronous_commit off (no wait for the WAL flush; never corruption), SQLite with
@@ -59,6 +67,8 @@ def create_ledger_engine(database_url: str | URL, durability: str | None = "dura
     url = normalize_url(database_url)
     backend = url.get_backend_name()
     fast = (durability or "durable") == "fast"
+    if check_schema(schema, backend):
+        options["execution_options"] = {**options.get("execution_options", {}), **ledger_execution_options(schema)}
     if backend == "sqlite":
         return _sqlite_engine(url, fast=fast, **options)
     # No pool_pre_ping (a round trip per checkout). Instead: a pooled connection the server closed (a
@@ -124,13 +134,30 @@ def _sqlite_engine(url: URL, fast: bool = False, **options) -> Engine:
 def _configure_sqlite_connection(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     try:
-        # WAL: readers never wait for the writer, so a web process and workers can share the file.
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _write_ahead_log(cursor)
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
         cursor.execute("PRAGMA foreign_keys=ON")  # ON DELETE CASCADE of runs and attempts
         cursor.execute("PRAGMA synchronous=NORMAL")  # WAL's safe setting: a crash of the process loses nothing
     finally:
         cursor.close()
+
+
+def _write_ahead_log(cursor) -> None:
+    """WAL: readers never wait for the writer, so a web process and workers can share the file.
+
+    Switching a new file to WAL needs a lock for which SQLite does not wait (no busy handler): a process
+    that opens the file while another holds it (several starting at once on a new file) is told "database
+    is locked" at once. It tries again, for as long as the busy timeout would have waited.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _unsynchronized(dbapi_connection, _record) -> None:

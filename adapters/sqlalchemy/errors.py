@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import exc as sa_exc
 
-from application.errors import AdapterError, StorageUnavailable
+from rqledger.application.errors import AdapterError, StorageUnavailable
 
 
 class WriteRefused(AdapterError):
@@ -27,7 +27,7 @@ def storage_errors():
         if isinstance(exc, (sa_exc.IntegrityError, sa_exc.DataError)):
             raise WriteRefused(f"the database refused the write: {original}", original) from exc
         if isinstance(exc, sa_exc.DBAPIError):
-            raise StorageUnavailable(f"the database failed: {_first_line(original)}") from exc
+            raise StorageUnavailable(f"the database failed: {first_line(original)}") from exc
         if isinstance(original, (TypeError, ValueError)):  # a bind value could not be converted
             raise (TypeError if isinstance(original, TypeError) else ValueError)(str(original)) from exc
         raise StorageUnavailable(f"the database failed: {exc}") from exc
@@ -35,5 +35,6 @@ def storage_errors():
         raise StorageUnavailable(f"the database cannot be reached: {exc}") from exc
 
 
-def _first_line(error) -> str:
+def first_line(error) -> str:
+    """The first line of an error's message (a driver's often runs to several), or its type's name."""
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
-from adapters.sqlalchemy.errors import WriteRefused
-from adapters.sqlalchemy.guarded import guarded_update
-from adapters.sqlalchemy.conversion import (run_from_row, run_values, schedule_from_row, schedule_key,
+from rqledger.adapters.sqlalchemy.errors import WriteRefused
+from rqledger.adapters.sqlalchemy.compare_and_set import guarded_update
+from rqledger.adapters.sqlalchemy.conversion import (run_from_row, run_values, schedule_from_row, schedule_key,
                                             schedule_values)
-from adapters.sqlalchemy.statistics import runs_by_schedule_and_status, schedules_by_name_and_status
-from adapters.sqlalchemy.tables import scheduled_task_runs as runs
-from adapters.sqlalchemy.tables import scheduled_tasks as schedules
-from adapters.sqlalchemy.values import refuse_unstorable
-from application.ports import Page, ScheduleQuery
-from domain.errors import ConcurrentUpdate, DuplicateRun, RunNotFound, ScheduleNotFound
-from domain.schedule import RunStatus, ScheduledTask, ScheduledTaskInstance, ScheduleStatus
+from rqledger.adapters.sqlalchemy.statistics import runs_by_schedule_and_status, schedules_by_name_and_status
+from rqledger.adapters.sqlalchemy.tables import scheduled_task_runs as runs
+from rqledger.adapters.sqlalchemy.tables import scheduled_tasks as schedules
+from rqledger.adapters.sqlalchemy.values import refuse_unstorable
+from rqledger.application.ports import Page, ScheduleQuery
+from rqledger.domain.errors import ConcurrentUpdate, DuplicateRun, RunNotFound, ScheduleNotFound
+from rqledger.domain.schedule import RunStatus, ScheduledTask, ScheduledTaskInstance, ScheduleStatus
 
 if TYPE_CHECKING:
-    from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+    from rqledger.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 
 
 class SqlAlchemyScheduleRepository:
@@ -34,8 +34,8 @@ class SqlAlchemyScheduleRepository:
         except (TypeError, ValueError) as exc:
             refuse_unstorable("schedule", "(new)", values, ("args", "kwargs"), exc)
         except WriteRefused:
-            # another process created the same parent (same name, args and kwargs) a moment ago
-            existing = self.find(schedule.name, schedule.args, schedule.kwargs)
+            # another process created the same parent (same name, args, kwargs and owner) a moment ago
+            existing = self.find(*schedule.natural_key)
             if existing is None:
                 raise
             raise ConcurrentUpdate("schedule", existing.id, existing.status, schedule.status) from None
@@ -49,8 +49,8 @@ class SqlAlchemyScheduleRepository:
             raise ScheduleNotFound(schedule_id)
         return self._entity(row)
 
-    def find(self, name: str, args: list, kwargs: dict) -> ScheduledTask | None:
-        key = schedule_key(name, args, kwargs)
+    def find(self, name: str, args: list, kwargs: dict, owner: str | None = None) -> ScheduledTask | None:
+        key = schedule_key(name, args, kwargs, owner)
         row = self._uow.execute(select(schedules).where(schedules.c.key_hash == key)).first()
         return self._entity(row) if row is not None else None
 
@@ -74,6 +74,8 @@ class SqlAlchemyScheduleRepository:
             statement = statement.where(schedules.c.status.in_(sorted(s.value for s in query.statuses)))
         if query.name is not None:
             statement = statement.where(schedules.c.name == query.name)
+        if query.owner is not None:
+            statement = statement.where(schedules.c.owner == query.owner)
         if query.before_id is not None:
             statement = statement.where(schedules.c.id < query.before_id)
         limit = max(query.limit, 0)
@@ -143,6 +145,10 @@ class SqlAlchemyScheduleRepository:
     def count_runs_by_schedule_and_status(self) -> dict[tuple[int, str, RunStatus], int]:
         rows = self._uow.execute(runs_by_schedule_and_status())
         return {(schedule_id, name, RunStatus(status)): count for schedule_id, name, status, count in rows}
+
+    def last_success(self, schedule_id: int):
+        return self._uow.execute(select(func.max(runs.c.ended_at)).where(
+            runs.c.schedule_id == schedule_id, runs.c.status == RunStatus.FINISHED.value)).scalar()
 
     def _entity(self, row) -> ScheduledTask:
         self._uow.transaction().schedule_versions.setdefault(row.id, row.version)

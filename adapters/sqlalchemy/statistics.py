@@ -17,9 +17,9 @@ from sqlalchemy import BigInteger, Select, case, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from adapters.sqlalchemy.tables import scheduled_task_runs as runs
-from adapters.sqlalchemy.tables import scheduled_tasks as schedules
-from adapters.sqlalchemy.tables import task_attempts, tasks
+from rqledger.adapters.sqlalchemy.tables import scheduled_task_runs as runs
+from rqledger.adapters.sqlalchemy.tables import scheduled_tasks as schedules
+from rqledger.adapters.sqlalchemy.tables import task_attempts, tasks
 
 # `WITH ... AS MATERIALIZED` came with SQLite 3.35 (2021); an older library computes the durations more often
 SQLITE_MATERIALIZES = sqlite3.sqlite_version_info >= (3, 35)

@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Sequence
 
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.schema import Sequence as SqlSequence
 
-from adapters.sqlalchemy.guarded import guarded_update
-from adapters.sqlalchemy.conversion import attempt_from_row, attempt_values, task_from_row, task_values
-from adapters.sqlalchemy.statistics import attempt_duration_buckets, tasks_by_name_and_status
-from adapters.sqlalchemy.tables import task_attempts, tasks
-from adapters.sqlalchemy.types import dump_json
-from adapters.sqlalchemy.values import refuse_unstorable
-from application.ports import Histogram, Page, TaskQuery
-from domain.errors import TaskNotFound
-from domain.task import ACTIVE, Attempt, AttemptOutcome, Task, TaskStatus
+from rqledger.adapters.sqlalchemy.compare_and_set import guarded_update
+from rqledger.adapters.sqlalchemy.conversion import attempt_from_row, attempt_values, task_from_row, task_values
+from rqledger.adapters.sqlalchemy.errors import WriteRefused
+from rqledger.adapters.sqlalchemy.statistics import attempt_duration_buckets, tasks_by_name_and_status
+from rqledger.adapters.sqlalchemy.tables import task_attempts, tasks
+from rqledger.adapters.sqlalchemy.types import dump_json
+from rqledger.adapters.sqlalchemy.values import refuse_unstorable
+from rqledger.application.ports import Histogram, Page, TaskQuery
+from rqledger.domain.errors import DuplicateUniqueTask, TaskNotFound
+from rqledger.domain.task import ACTIVE, Attempt, AttemptOutcome, Task, TaskStatus, unique_keys
 
 if TYPE_CHECKING:
-    from adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
+    from rqledger.adapters.sqlalchemy.unit_of_work import SqlAlchemyUnitOfWork
 
 _JSON_FIELDS = ("args", "kwargs", "result", "retry_policy")
 _ACTIVE = [status.value for status in ACTIVE]
 _INSERT = insert(tasks)
 _INSERT_RETURNING = insert(tasks).returning(tasks.c.id)
 _INSERT_RETURNING_IDS = insert(tasks).returning(tasks.c.id, sort_by_parameter_order=True)
-# ids for a batch, in order (PostgreSQL): the sequence behind tasks.id, one value per row
-_NEXT_IDS = text("SELECT nextval(pg_get_serial_sequence('tasks', 'id')) FROM generate_series(1, :n)")
+# ids for a batch, in order (PostgreSQL): the sequence behind rqledger_tasks.id (its BIGSERIAL's), one value per
+# row. A Sequence object, not its name in SQL text, so that a ledger schema (schema_translate_map) reaches it too.
+_TASK_IDS = SqlSequence("rqledger_tasks_id_seq")
+_NEXT_IDS = select(_TASK_IDS.next_value()).select_from(func.generate_series(1, bindparam("n")))
 
 
 def _check_storable(values: dict) -> None:
@@ -40,6 +45,10 @@ class SqlAlchemyTaskRepository:
         self._uow = uow
 
     def add(self, task: Task) -> Task:
+        with self._claiming([task]):
+            return self._add(task)
+
+    def _add(self, task: Task) -> Task:
         values = task_values(task)
         try:
             result = self._uow.execute(_INSERT, values)
@@ -53,18 +62,24 @@ class SqlAlchemyTaskRepository:
         """One multi-row INSERT ... RETURNING id (SQLAlchemy's insertmanyvalues), ids in the order given.
 
         A database without INSERT ... RETURNING (MySQL) gets one INSERT per task instead.
+        A unique key that another task holds (or that two of `new` would) raises DuplicateUniqueTask
+        naming the refused task's position in `new`, and none of `new` is written.
         """
+        with self._claiming(new):
+            return self._add_many(new)
+
+    def _add_many(self, new: Sequence[Task]) -> list[Task]:
         dialect = self._uow.engine.dialect
         if len(new) > 1 and dialect.name == "postgresql":
             return self._add_many_with_ids(new)
         if len(new) <= 1 or not dialect.insert_executemany_returning:
-            return [self.add(task) for task in new]
+            return [self._add(task) for task in new]
         rows = [task_values(task) for task in new]
         # SQLite gives each row of one INSERT the next rowid, in VALUES order, under the write lock: the
         # ids sorted are the rows' in order (SQLAlchemy would otherwise fall back to a statement per row)
         sqlite = dialect.name == "sqlite"
         if not sqlite and not dialect.insert_executemany_returning_sort_by_parameter_order:
-            return [self.add(task) for task in new]
+            return [self._add(task) for task in new]
         try:
             result = self._uow.execute(_INSERT_RETURNING if sqlite else _INSERT_RETURNING_IDS, rows)
         except (TypeError, ValueError) as exc:
@@ -111,9 +126,11 @@ class SqlAlchemyTaskRepository:
     def save(self, task: Task) -> None:
         """UPDATE ... WHERE id = :id AND version = :read; no row matched: someone else wrote first."""
         transaction = self._uow.transaction()
-        guarded_update(self._uow, tasks, task, kind="task", values=task_values(task), guard=tasks.c.version,
-                       read=transaction.task_versions.get(task.id), json_fields=_JSON_FIELDS,
-                       status_type=TaskStatus, not_found=TaskNotFound)
+        # only a queued task can be taking its key anew (a user retry); a running or ended one keeps or frees it
+        with self._claiming([task] if task.status is TaskStatus.QUEUED else []):
+            guarded_update(self._uow, tasks, task, kind="task", values=task_values(task), guard=tasks.c.version,
+                           read=transaction.task_versions.get(task.id), json_fields=_JSON_FIELDS,
+                           status_type=TaskStatus, not_found=TaskNotFound)
         transaction.task_versions[task.id] = task.version
         self._write_attempts(task)
 
@@ -162,11 +179,62 @@ class SqlAlchemyTaskRepository:
         )
         return result.rowcount == 1
 
+    # -- unique keys --------------------------------------------------
+
+    @contextmanager
+    def _claiming(self, written: Sequence[Task]):
+        """Runs a write of `written` that may take unique keys; a key held already raises DuplicateUniqueTask.
+
+        Two of `written` with one key are refused before anything is written. Otherwise the write runs
+        in a savepoint (only when some key is at stake: two more round trips): the unique index
+        refuses a key another transaction took since our read, PostgreSQL would abort the whole
+        transaction there, and the savepoint keeps it usable, for the lookup of the holder and for a
+        caller's own transaction that the unit of work joined.
+        """
+        keys = unique_keys(written)
+        if not keys:
+            yield
+            return
+        try:
+            with self._uow.savepoint():
+                yield
+        except WriteRefused as exc:
+            if "unique_key" not in str(exc.original):  # the index (or column) each database names
+                raise
+            raise self._refusal(written, keys) from None
+
+    def _refusal(self, written: Sequence[Task], keys: dict[str, int]) -> DuplicateUniqueTask:
+        """DuplicateUniqueTask for the first of `written` whose key another task holds, naming that task.
+
+        The holder is read in a new statement (READ COMMITTED: the committed winner is visible); when it
+        is not (it ended since, or a caller's transaction reads an older snapshot) the refusal names none.
+        """
+        rows = self._uow.execute(select(tasks.c.unique_key, tasks.c.id).where(tasks.c.unique_key.in_(list(keys))))
+        holders = dict(rows.all())
+        index = next((i for key, i in keys.items() if key in holders), next(iter(keys.values())))
+        task = written[index]
+        return DuplicateUniqueTask(task.name, task.owner, holders.get(task.unique_key), index)
+
     # -- numbers (GROUP BY, see statistics.py) -------------------------
 
     def count_by_name_and_status(self) -> dict[tuple[str, TaskStatus], int]:
         rows = self._uow.execute(tasks_by_name_and_status())
         return {(name, TaskStatus(status)): count for name, status, count in rows}
+
+    def count_active_by_queue(self) -> dict[tuple[str, TaskStatus], int]:
+        rows = self._uow.execute(select(tasks.c.queue, tasks.c.status, func.count()).where(
+            tasks.c.status.in_(_ACTIVE)).group_by(tasks.c.queue, tasks.c.status))
+        return {(queue, TaskStatus(status)): count for queue, status, count in rows}
+
+    def failures_by_name(self, since) -> dict[str, tuple[int, int]]:
+        rows = self._uow.execute(select(tasks.c.name, func.count(), func.max(tasks.c.id)).where(
+            tasks.c.status == TaskStatus.FAILED.value, tasks.c.ended_at >= since).group_by(tasks.c.name))
+        return {name: (count, newest) for name, count, newest in rows}
+
+    def waiting_by_queue(self) -> dict:
+        rows = self._uow.execute(select(tasks.c.queue, func.min(tasks.c.enqueued_at), func.count()).where(
+            tasks.c.status == TaskStatus.QUEUED.value, tasks.c.attempts == 0).group_by(tasks.c.queue))
+        return {queue: (oldest, count) for queue, oldest, count in rows if oldest is not None}
 
     def attempt_durations(self, bounds: Sequence[float]) -> dict[tuple[str, AttemptOutcome], Histogram]:
         histograms: dict[tuple[str, AttemptOutcome], Histogram] = {}

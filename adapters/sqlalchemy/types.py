@@ -8,6 +8,7 @@ TEXT holds only 64 KiB and a task's result may be larger.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, Text
@@ -18,17 +19,29 @@ from sqlalchemy.types import TypeDecorator
 
 _MYSQL = ("mysql", "mariadb")
 
-# Free text that may be long (logs with tracebacks): TEXT, or LONGTEXT on MySQL/MariaDB.
-LongText = Text().with_variant(LONGTEXT(), *_MYSQL)
+# What some database cannot hold in a text column: NUL (PostgreSQL refuses it) and lone surrogates (no UTF-8
+# encoding exists for them, so every driver refuses them). Python strings may hold both (a task's message or
+# result can); a JSON body can hold NUL too.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def dump_json(value) -> str:
-    """The JSON text of a value; TypeError/ValueError for what JSON cannot hold (NaN and Infinity too)."""
-    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+def _escaped(match: re.Match) -> str:
+    return f"\\x{ord(match.group()):02x}" if match.group() == "\x00" else f"\\u{ord(match.group()):04x}"
 
 
-class JsonText(TypeDecorator):
-    """A JSON value stored as text; SQL NULL for None. Non-ASCII text is stored as it is (UTF-8)."""
+def storable_text(value: str) -> str:
+    """Free text as every database can hold it: NUL and lone surrogates are written as Python's repr writes them
+    (`\\x00`, `\\ud800`), the same on every database; any other text is left exactly as it is.
+
+    For people's text (logs, errors, descriptions): readable, not reversible. JSON values need none of this
+    (`dump_json` keeps them losslessly), so arguments and results come back exactly as given.
+    """
+    return _UNSTORABLE.sub(_escaped, value) if _UNSTORABLE.search(value) else value
+
+
+class LongTextType(TypeDecorator):
+    """Free text that may be long (logs with tracebacks): TEXT, or LONGTEXT on MySQL/MariaDB (see storable_text)."""
 
     impl = Text
     cache_ok = True
@@ -37,6 +50,33 @@ class JsonText(TypeDecorator):
         if dialect.name in _MYSQL:
             return LONGTEXT()
         return Text()
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        return storable_text(value)
+
+
+LongText = LongTextType()
+
+
+def dump_json(value) -> str:
+    """The JSON text of a value; TypeError/ValueError for what JSON cannot hold (NaN and Infinity too).
+
+    Non-ASCII text is kept as it is, except in a value holding a lone surrogate (UTF-8 cannot encode one):
+    that value is written all in ASCII, the surrogate as JSON's `\\ud800` escape, so it round-trips exactly.
+    (NUL needs nothing: JSON always escapes it, `\\u0000`.)
+    """
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    if not text.isascii() and _SURROGATE.search(text):
+        return json.dumps(value, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
+    return text
+
+
+class JsonText(LongTextType):
+    """A JSON value stored as (long) text; SQL NULL for None. Non-ASCII text is stored as it is (UTF-8)."""
+
+    cache_ok = True
 
     def process_bind_param(self, value, dialect):
         if value is None:

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, Engine
 from sqlalchemy import exc as sa_exc
 
-from adapters.sqlalchemy.schedule_repository import SqlAlchemyScheduleRepository
-from adapters.sqlalchemy.task_repository import SqlAlchemyTaskRepository
-from adapters.sqlalchemy.errors import storage_errors
-from application.errors import StorageUnavailable
+from rqledger.adapters.sqlalchemy.alert_repository import SqlAlchemyAlertRepository
+from rqledger.adapters.sqlalchemy.schedule_repository import SqlAlchemyScheduleRepository
+from rqledger.adapters.sqlalchemy.task_repository import SqlAlchemyTaskRepository
+from rqledger.adapters.sqlalchemy.errors import storage_errors
+from rqledger.application.errors import StorageUnavailable
 
 
 @dataclass
@@ -25,9 +26,11 @@ class Transaction:
     attempts: dict[int, dict[int, dict]] = field(default_factory=dict)  # task id -> number -> stored values
     schedule_versions: dict[int, int] = field(default_factory=dict)
     run_statuses: dict[int, str] = field(default_factory=dict)
+    versions: dict[tuple, int] = field(default_factory=dict)  # (kind, id) -> version read (alerts, deliveries)
 
     def forget(self) -> None:
         """After a rollback what was read or written may no longer be what is stored."""
+        self.versions.clear()
         self.task_versions.clear()
         self.attempts.clear()
         self.schedule_versions.clear()
@@ -60,6 +63,7 @@ class SqlAlchemyUnitOfWork:
         self._local = threading.local()
         self.tasks = SqlAlchemyTaskRepository(self)
         self.schedules = SqlAlchemyScheduleRepository(self)
+        self.alerts = SqlAlchemyAlertRepository(self)
 
     def __enter__(self) -> "SqlAlchemyUnitOfWork":
         if getattr(self._local, "transaction", None) is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.sqlalchemy.types import dump_json
+from rqledger.adapters.sqlalchemy.types import dump_json
 
 
 def refuse_unstorable(entity: str, entity_id, values: dict, json_fields: tuple[str, ...], error: Exception):
@@ -11,5 +11,10 @@ def refuse_unstorable(entity: str, entity_id, values: dict, json_fields: tuple[s
         try:
             dump_json(values.get(name))
         except (TypeError, ValueError) as exc:
-            raise type(exc)(f"{entity} {entity_id}: '{name}' cannot be stored as JSON: {exc}") from None
-    raise type(error)(f"{entity} {entity_id} cannot be stored: {error}") from None
+            raise _kind(exc)(f"{entity} {entity_id}: '{name}' cannot be stored as JSON: {exc}") from None
+    raise _kind(error)(f"{entity} {entity_id} cannot be stored: {error}") from None
+
+
+def _kind(error: Exception) -> type[Exception]:
+    # TypeError or ValueError itself: a subclass such as UnicodeEncodeError cannot be built from one message
+    return TypeError if isinstance(error, TypeError) else ValueError

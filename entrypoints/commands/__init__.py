@@ -1,1 +1,1 @@
-"""One module per command group; each exposes COMMANDS, a list of click commands, picked up by entrypoints.cli."""
+"""One module per command group; each exposes COMMANDS, a list of click commands, picked up by rqledger.entrypoints.cli."""

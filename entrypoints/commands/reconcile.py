@@ -1,6 +1,6 @@
 """`rqledger reconcile`: the task reconciler by hand (the scheduler runs it on its own every few seconds).
 
-It converges the ledger and Redis (application.reconcile): queued rows whose job
+It converges the ledger and Redis (rqledger.application.reconcile): queued rows whose job
 is missing are re-enqueued, running rows whose job ended take RQ's outcome,
 running rows whose worker is gone are failed or retried, and RQ jobs of ours
 without a row are reported. It takes the scheduler's maintenance lock, so it
@@ -13,12 +13,12 @@ import time
 
 import click
 
-from application.reconcile import ReconcileReport
-from entrypoints.command_errors import one_line_errors
+from rqledger.application.reconcile import ReconcileReport
+from rqledger.entrypoints.command_errors import one_line_errors
 
 
 def _container():
-    from entrypoints.container import build_container
+    from rqledger.entrypoints.container import build_container
 
     given = click.get_current_context().find_root().obj  # a container a caller brought (tests)
     return given if given is not None else build_container()
@@ -33,10 +33,10 @@ def _container():
 @one_line_errors
 def reconcile(once: bool, every: float | None, wait_for_lock: float) -> None:
     """Repair what the ledger and Redis disagree on (lost jobs, dead workers, unrecorded outcomes)."""
-    from adapters.rq import queue_errors
-    from adapters.scheduler import RedisLock
-    from entrypoints.scheduler import MAINTENANCE_LOCK
-    from entrypoints.worker import worker_name
+    from rqledger.adapters.rq import queue_errors
+    from rqledger.adapters.scheduler import RedisLock
+    from rqledger.entrypoints.scheduler import MAINTENANCE_LOCK
+    from rqledger.entrypoints.worker import worker_name
 
     container = _container()
     if container.config.queue_backend() != "rq":

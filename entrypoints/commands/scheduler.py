@@ -16,13 +16,16 @@ import click
 @click.option("--burst", is_flag=True, help="Reconcile, run one pass and exit.")
 def scheduler(interval: float | None, reconcile_every: float | None, burst: bool) -> None:
     """Fires scheduled and cron tasks; SIGTERM stops it after the current pass."""
-    from entrypoints.container import build_container
-    from entrypoints.logs import apply_log_format
-    from entrypoints.scheduler import SchedulerProcess
+    from rqledger.entrypoints.container import build_container
+    from rqledger.entrypoints.logs import apply_log_format
+    from rqledger.entrypoints.scheduler import SchedulerProcess
+    from rqledger.entrypoints.task_modules import announce as announce_task_modules
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     container = build_container()
     apply_log_format(container.config.log_format() or "text")
+    announce_task_modules(logging.getLogger("rqledger.scheduler"), container.config.task_modules() or [],
+                          container.registry())
     if interval is None:
         interval = float(container.config.scheduler_interval() or 1.0)
     if reconcile_every is None:

@@ -7,41 +7,23 @@ container as the click context object.
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import click
-from rich.console import Console
 
-from application.ports import TaskQuery
-from application.purge import ended_statuses
-from application.tasks import TaskRequest
-from domain.errors import InvalidArguments
-from domain.task import TaskStatus
-from entrypoints.command_errors import one_line_errors
-from entrypoints.console import show_task, task_record, tasks_table, wait_with_progress
+from rqledger.application.ports import TaskQuery
+from rqledger.application.purge import ended_statuses
+from rqledger.application.tasks import TaskRequest
+from rqledger.domain.task import TaskStatus
+from rqledger.entrypoints.command_errors import one_line_errors
+from rqledger.entrypoints.commands.arguments import cursor, parse_argument, parse_kwargs, split, statuses
+from rqledger.application.queues import waiting_reasons
+from rqledger.entrypoints.commands.context import console as _console, container as _container, echo_json
+from rqledger.entrypoints.console import (page_record, print_table, show_task, task_record, tasks_table,
+                                          wait_with_progress)
 
 EXIT_FAILED = 1
 EXIT_CANCELED = 3
-
-
-def _container():
-    from entrypoints.container import build_container
-
-    given = click.get_current_context().find_root().obj  # a container a caller brought (tests)
-    return given if given is not None else build_container()
-
-
-def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
-
-
-def parse_argument(text: str):
-    """An ARG is JSON when it parses as JSON (3, true, [1], {"a": 1}, "quoted"), else the string itself."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
 
 
 @click.command("enqueue")
@@ -51,24 +33,19 @@ def parse_argument(text: str):
 @click.option("--wait", is_flag=True, help="Show a progress bar until the task ends, then its result or its log.")
 @click.option("--queue", default=None, help="The queue to put it on (default: the task type's).")
 @click.option("--owner", default=None, help="Who asked for it (for per-user listings).")
+@click.option("--priority", type=click.Choice(["high", "normal", "low"]), default=None,
+              help="Taken before (high) or after (low) the queue's other tasks (default: the task type's).")
 @one_line_errors
 def enqueue(name: str, args: tuple[str, ...], kwargs_json: str | None, wait: bool, queue: str | None,
-            owner: str | None) -> None:
+            owner: str | None, priority: str | None) -> None:
     """Enqueue task NAME with ARGs (each parsed as JSON when it parses, else taken as a string).
 
     With --wait the exit code is 0 when the task finished, 1 when it failed, 3 when it was canceled.
     """
-    kwargs = {}
-    if kwargs_json is not None:
-        try:
-            kwargs = json.loads(kwargs_json)
-        except ValueError as exc:
-            raise InvalidArguments(f"--kwargs is not valid JSON: {exc}") from None
-        if not isinstance(kwargs, dict):
-            raise InvalidArguments('--kwargs must be a JSON object, e.g. \'{"seconds": 3}\'')
+    kwargs = parse_kwargs(kwargs_json)
     container = _container()
     task = container.enqueue_task()(TaskRequest(name, [parse_argument(a) for a in args], kwargs, queue=queue,
-                                                owner=owner))
+                                                owner=owner, priority=priority))
     console = _console()
     if not wait:
         console.print(f"Task {task.id} queued: {task.name}. Follow it with: rqledger show {task.id}")
@@ -88,27 +65,34 @@ def enqueue(name: str, args: tuple[str, ...], kwargs_json: str | None, wait: boo
 
 
 @click.command("tasks")
-@click.option("--status", "statuses", multiple=True, metavar="STATUS",
+@click.option("--status", "statuses_", multiple=True, metavar="STATUS",
               help="Only these statuses (queued, running, finished, failed, canceled); repeat or comma-separate.")
 @click.option("--name", default=None, help="Only tasks of this type.")
 @click.option("--owner", default=None, help="Only tasks of this owner.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500), help="How many, newest first.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--cursor", "cursor_", default=None, metavar="CURSOR",
+              help="Continue below a previous page (its next_cursor, as the API's ?cursor=).")
+@click.option("--wide", is_flag=True, help="Show each call whole instead of shortening it to the terminal's width.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (the API's page: items, next_cursor) instead of a table.")
 @one_line_errors
-def tasks(statuses: tuple[str, ...], name: str | None, owner: str | None, limit: int, as_json: bool) -> None:
-    """List tasks, newest first, as a table."""
-    wanted = _statuses(statuses)
-    page = _container().list_tasks()(TaskQuery(statuses=wanted, name=name, owner=owner, limit=limit))
-    console = _console()
+def tasks(statuses_: tuple[str, ...], name: str | None, owner: str | None, limit: int, cursor_: str | None,
+          wide: bool, as_json: bool) -> None:
+    """List tasks, newest first, one line each (long calls end in …; --wide shows them whole)."""
+    query = TaskQuery(statuses=statuses(statuses_, TaskStatus), name=name, owner=owner, limit=limit,
+                      before_id=cursor(cursor_))
+    container = _container()
+    page = container.list_tasks()(query)
     if as_json:
-        console.print_json(data={"items": [task_record(t) for t in page.items], "next_cursor": page.next_cursor})
+        waiting = waiting_reasons(page.items, container.queue_pauses())
+        echo_json(page_record(page, lambda task: task_record(task, history=False, waiting=waiting.get(task.id))))
         return
+    console = _console()
     if not page.items:
         console.print("No tasks.")
         return
-    console.print(tasks_table(page.items))
+    print_table(console, tasks_table(page.items, wide=wide), wide=wide)
     if page.next_cursor is not None:
-        console.print(f"(newest {limit} shown; use --limit for more)", style="dim")
+        console.print(f"(more: --cursor {page.next_cursor})", style="dim")
 
 
 @click.command("show")
@@ -117,23 +101,24 @@ def tasks(statuses: tuple[str, ...], name: str | None, owner: str | None, limit:
 @one_line_errors
 def show(task_id: int, as_json: bool) -> None:
     """Show one task whole: arguments, status, progress, result, log and every attempt."""
-    task = _container().get_task()(task_id)
-    console = _console()
+    container = _container()
+    task = container.get_task()(task_id)
+    waiting = waiting_reasons([task], container.queue_pauses()).get(task.id)
     if as_json:
-        console.print_json(data=task_record(task))
+        echo_json(task_record(task, waiting=waiting))
     else:
-        show_task(console, task)
+        show_task(_console(), task, waiting)
 
 
 @click.command("purge")
 @click.option("--older-than", "days", required=True, type=click.FloatRange(min=0), metavar="DAYS",
               help="Delete what ended more than DAYS ago (fractions allowed: 0.5 is twelve hours).")
-@click.option("--status", "statuses", multiple=True, metavar="STATUS",
+@click.option("--status", "ended", multiple=True, metavar="STATUS",
               help="Only these ended statuses (finished, failed, canceled; default: all three).")
 @one_line_errors
-def purge(days: float, statuses: tuple[str, ...]) -> None:
+def purge(days: float, ended: tuple[str, ...]) -> None:
     """Delete ended tasks and schedule runs past a retention age, in batches, and say how many."""
-    names = sorted(_split(statuses))
+    names = sorted(split(ended))
     ended_statuses(names)  # refuses queued/running before anything is deleted
     container = _container()
     age = timedelta(days=days)
@@ -144,19 +129,6 @@ def purge(days: float, statuses: tuple[str, ...]) -> None:
                                           on_batch=lambda n: console.print(f"  … {n} runs deleted", style="dim"))
     console.print(f"Deleted {tasks_deleted} task{'s' * (tasks_deleted != 1)} and {runs_deleted} "
                   f"run{'s' * (runs_deleted != 1)} that ended more than {days:g} day{'s' * (days != 1)} ago.")
-
-
-def _split(values: tuple[str, ...]) -> set[str]:
-    return {part.strip() for value in values for part in value.split(",") if part.strip()}
-
-
-def _statuses(values: tuple[str, ...]) -> frozenset[TaskStatus]:
-    known = {s.value: s for s in TaskStatus}
-    names = _split(values)
-    wrong = sorted(names - set(known))
-    if wrong:
-        raise InvalidArguments(f"unknown status {', '.join(wrong)}; use one of {', '.join(known)}")
-    return frozenset(known[n] for n in names)
 
 
 COMMANDS = [enqueue, tasks, show, purge]

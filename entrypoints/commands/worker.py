@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from entrypoints.command_errors import one_line_errors
+from rqledger.entrypoints.command_errors import one_line_errors
 
 
 @click.command("worker")
@@ -18,8 +18,13 @@ from entrypoints.command_errors import one_line_errors
                    "task: faster for short tasks, but a task that crashes or leaks takes the worker with it.")
 @one_line_errors
 def worker(queues: str | None, burst: bool, without_scheduler: bool, simple: bool) -> None:
-    """Run an RQ worker that records every task in the ledger (SIGTERM: finish the current task, then exit)."""
-    from entrypoints.worker import run_worker
+    """Run an RQ worker that records every task in the ledger (SIGTERM: finish the current task, then exit).
+
+    It runs the @task functions of the modules named in RQLEDGER_TASK_MODULES (e.g. app.tasks), imported
+    from the current directory, the folders of `rqledger --path DIR` and RQLEDGER_PATH, or the installed
+    packages. Without any it still starts, and says so.
+    """
+    from rqledger.entrypoints.worker import run_worker
 
     names = [q.strip() for q in queues.split(",") if q.strip()] if queues else None
     run_worker(queues=names, burst=burst, with_scheduler=not without_scheduler, simple=simple)

@@ -1,23 +1,27 @@
-"""The Flask application: the JSON API under /api, /openapi.json, and the dashboard at /."""
+"""`rqledger web`'s own app: the rqledger blueprint (entrypoints/web/blueprint.py) at the root.
+
+The Flask extension (entrypoints/flask_ext.py) registers the same blueprint in a user's app under a
+prefix: one API and one dashboard, served from the same code either way.
+"""
 
 from __future__ import annotations
 
-from apiflask import APIFlask, HTTPError
+from apiflask import APIFlask
 from flask import request
 from werkzeug.routing import BaseConverter
 
-from entrypoints.web import auth, body, origin
-from entrypoints.web.context import KEY
-from entrypoints.web.errors import install_error_handlers
-from entrypoints.web.openapi import MAX_ID, complete_spec
-from entrypoints.web.records import ErrorOut
+from rqledger.entrypoints.web import access, hosts, origin
+from rqledger.entrypoints.web.blueprint import MAX_BODY, build_blueprint
+from rqledger.entrypoints.web.context import KEY
+from rqledger.entrypoints.web.errors import register_error_handlers
+from rqledger.entrypoints.web.spec import SPEC_APP_KEY, TITLE, VERSION, describe
 
-MAX_BODY = 1024 * 1024
+__all__ = ["create_app", "MAX_BODY", "IdConverter", "install_converters"]
 
 
 class IdConverter(BaseConverter):
     """Digits in a path. Out-of-range values still match the rule (so a method is judged on the right
-    rule) and are answered 404 by `_check_ids`, never handed to the database."""
+    rule) and are answered 404 by the blueprint's id check, never handed to the database."""
 
     regex = r"[0-9]{1,30}"
     part_isolating = True
@@ -29,67 +33,40 @@ class IdConverter(BaseConverter):
         return str(int(value))
 
 
-def _check_ids() -> None:
-    for name, value in (request.view_args or {}).items():
-        if name.endswith("_id") and isinstance(value, int) and not 1 <= value <= MAX_ID:
-            raise HTTPError(404, "there is nothing at this address (ids are positive whole numbers)")
+def install_converters(app) -> None:
+    """The `<id:...>` converter of rqledger's routes (must exist before the blueprint is registered)."""
+    app.url_map.converters.setdefault("id", IdConverter)
 
 
 def create_app(container=None, **config) -> APIFlask:
-    """The app for `container` (default: one built from the environment); `config` overrides Flask settings."""
+    """The app for `container` (default: one built from the environment); `config` overrides Flask settings
+    (`RQLEDGER_BOUND_TO=(host, port)`: the address a server listens on, for the Host allow-list)."""
     if container is None:
-        from entrypoints.container import build_container
+        from rqledger.entrypoints.container import build_container
 
         container = build_container()
-    app = APIFlask("entrypoints.web", title="rqledger", version="1", spec_path="/openapi.json", docs_path=None)
-    app.config.update(
-        MAX_CONTENT_LENGTH=MAX_BODY,
-        HTTP_ERROR_SCHEMA=ErrorOut,
-        VALIDATION_ERROR_SCHEMA=ErrorOut,
-        SYNC_LOCAL_SPEC=False,
-        RQLEDGER_SSE_KEEPALIVE=15.0,
-        INFO={"description": "Background tasks on RQ with a durable SQL ledger of every task and scheduled run."},
-    )
+    app = APIFlask("rqledger.entrypoints.web", title=TITLE, version=VERSION, spec_path=None, docs_path=None,
+                   static_folder=None)
+    describe(app, container)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY, RQLEDGER_SSE_KEEPALIVE=15.0)
     app.config.update(config)
     app.json.sort_keys = False
     app.extensions[KEY] = container
-    app.url_map.converters["id"] = IdConverter
-    app.before_request(origin.refuse_cross_site_writes)  # CSRF: before anything else looks at it
-    app.before_request(auth.require_token)
-    app.before_request(_check_ids)
-    app.before_request(body.check_json_body)
-    app.after_request(_security_headers)
-    install_error_handlers(app)
-    app.spec_processor(lambda spec: complete_spec(spec, container))
-    _register_blueprints(app)
+    app.extensions[SPEC_APP_KEY] = app  # the description is this app's own (entrypoints/web/spec.py)
+    install_converters(app)
+    hosts.install(app, container)
+    access.install(app, container)
+    app.before_request(_guard_unmatched)
+    register_error_handlers(app)  # for the addresses no route matches (404, 405) and the body limit (413)
+    app.register_blueprint(build_blueprint())
     return app
 
 
-# The dashboard loads only its own script and stylesheet; nothing may frame it.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                           "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-
-
-def _security_headers(response):
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
-    if response.mimetype == "text/html":
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
-
-
-def _register_blueprints(app: APIFlask) -> None:
-    from entrypoints.web.api import events, meta, schedules, tasks
-    from entrypoints.web.dashboard import bp as dashboard
-
-    for module in (meta, tasks, schedules, events):
-        app.register_blueprint(module.bp)
-    app.register_blueprint(dashboard)
-    try:
-        from entrypoints.web.metrics import metrics_blueprint
-    except ModuleNotFoundError as exc:
-        if exc.name != "entrypoints.web.metrics":
-            raise
-    else:
-        app.register_blueprint(metrics_blueprint)
+def _guard_unmatched() -> None:
+    """An address no route matches is guarded like the routes (Host, cross-site, token) before its 404:
+    a stranger learns nothing, not even which addresses exist."""
+    if request.blueprint is not None:
+        return  # one of rqledger's routes: the blueprint's own hooks guard it
+    hosts.refuse_unknown_hosts()
+    origin.refuse_cross_site_writes()
+    access.identify()

@@ -14,13 +14,18 @@ from apiflask import HTTPError
 from flask import current_app, request
 
 MAX_DEPTH = 64
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 def check_json_body() -> None:
     """A before_request hook for views that take a JSON body: 415 for another type, 400 for bad JSON."""
+    if request.method not in BODY_METHODS:  # OPTIONS (answered by Flask), HEAD, GET: no body to judge
+        return
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     if view is None or not _takes_json_body(view):
         return
+    if getattr(view, "body_optional", False) and not request.get_data(cache=True).strip() and not request.mimetype:
+        return  # nothing sent at all: the schema's defaults
     if not request.is_json:
         raise HTTPError(415, f"send the body as JSON with 'Content-Type: application/json' "
                              f"(got {request.mimetype or 'no content type'})")
@@ -36,6 +41,12 @@ def check_json_body() -> None:
     except ValueError as exc:
         raise HTTPError(400, f"the body is not valid JSON: {exc}") from None
     _check_values(document)
+
+
+def optional_body(view):
+    """Marks a view whose JSON body may be left out altogether (no body, no content type): e.g. a pause."""
+    view.body_optional = True
+    return view
 
 
 def _takes_json_body(view) -> bool:

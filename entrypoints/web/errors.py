@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import logging
 
-from apiflask import APIFlask, HTTPError
+from apiflask import HTTPError
 from flask import request
+from werkzeug.exceptions import HTTPException as WerkzeugHTTPException
 
-from adapters.sqlalchemy.errors import WriteRefused
-from application.errors import (AdapterError, QueueUnavailable, ScheduleNotRegistered, StorageUnavailable,
+from rqledger.adapters.sqlalchemy.errors import WriteRefused
+from rqledger.application.errors import (AdapterError, QueueUnavailable, ScheduleNotRegistered, StorageUnavailable,
                                 TaskNotQueued)
-from domain.errors import (ConcurrentUpdate, DomainError, DuplicateRun, DuplicateUniqueTask, IllegalTransition,
+from rqledger.domain.errors import (AlertNotFound, ConcurrentUpdate, DomainError, DuplicateRun, DuplicateUniqueTask, IllegalTransition,
                            InvalidArguments, InvalidSchedule, RunNotFound, ScheduleNotFound, TaskNotFound,
-                           TaskStillActive, UnknownTaskType)
-from entrypoints.web.records import ScheduleOut, TaskOut
+                           TaskStillActive, UnknownQueue, UnknownTaskType)
+from rqledger.entrypoints.web.records import ScheduleOut, TaskOut
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,8 @@ DOMAIN_ERRORS: list[tuple[type[Exception], int, str]] = [
     (TaskNotFound, 404, "task_not_found"),
     (ScheduleNotFound, 404, "schedule_not_found"),
     (RunNotFound, 404, "run_not_found"),
+    (UnknownQueue, 404, "queue_not_found"),
+    (AlertNotFound, 404, "alert_not_found"),
     (WriteRefused, 409, "write_refused"),  # a constraint lost a race with another writer
     (StorageUnavailable, 503, "storage_unavailable"),
     (QueueUnavailable, 503, "queue_unavailable"),
@@ -107,35 +110,48 @@ def validation_messages(detail, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
-def install_error_handlers(app: APIFlask) -> None:
-    @app.error_processor
-    def http_error(error: HTTPError):
-        status = error.status_code
-        code = HTTP_CODES.get(status, "error")
-        if status == 422 and error.detail:
-            fields = validation_messages(error.detail)
-            message = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items())
-            body = error_body(code, f"invalid request: {message}", next(iter(fields), None))
-            body["error"]["fields"] = fields
-        else:
-            default = HTTP_MESSAGES.get(status) or error.message or code.replace("_", " ")
-            message = error.message if error.message and error.message not in _REASONS else default
-            body = error_body(code, message)
-            body.update(error.extra_data or {})
-        return body, status, error.headers
+def register_error_handlers(target) -> None:
+    """Answers every error of `target` (the rqledger blueprint, or `rqledger web`'s own app for the addresses
+    no route matches) in the JSON error format. On the blueprint they answer only for rqledger's routes: a host
+    app's own errors are left to the host app."""
+    target.register_error_handler(HTTPError, http_error)
+    target.register_error_handler(WerkzeugHTTPException, werkzeug_error)
+    target.register_error_handler(DomainError, domain_error)
+    target.register_error_handler(AdapterError, domain_error)
+    target.register_error_handler(Exception, unexpected)
 
-    @app.errorhandler(DomainError)
-    @app.errorhandler(AdapterError)
-    def domain_error(exc: Exception):
-        body, status = describe(exc)
-        if status >= 500:
-            log.warning("%s answered %s: %s", _request_line(), status, exc)
-        return body, status
 
-    @app.errorhandler(Exception)
-    def unexpected(exc: Exception):
-        log.exception("unexpected error while answering %s", _request_line())
-        return error_body("internal_error", "an unexpected error occurred; it was logged on the server"), 500
+def http_error(error: HTTPError):
+    status = error.status_code
+    code = HTTP_CODES.get(status, "error")
+    if status == 422 and error.detail:
+        fields = validation_messages(error.detail)
+        message = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items())
+        body = error_body(code, f"invalid request: {message}", next(iter(fields), None))
+        body["error"]["fields"] = fields
+    else:
+        default = HTTP_MESSAGES.get(status) or error.message or code.replace("_", " ")
+        message = error.message if error.message and error.message not in _REASONS else default
+        body = error_body(code, message)
+        body.update(error.extra_data or {})
+    return body, status, error.headers
+
+
+def werkzeug_error(error: WerkzeugHTTPException):
+    headers = {name: value for name, value in error.get_headers() if name.lower() != "content-type"}
+    return http_error(HTTPError(error.code or 500, message=error.name, headers=headers))
+
+
+def domain_error(exc: Exception):
+    body, status = describe(exc)
+    if status >= 500:
+        log.warning("%s answered %s: %s", _request_line(), status, exc)
+    return body, status
+
+
+def unexpected(exc: Exception):
+    log.exception("unexpected error while answering %s", _request_line())
+    return error_body("internal_error", "an unexpected error occurred; it was logged on the server"), 500
 
 
 def _request_line() -> str:

@@ -15,8 +15,15 @@ def Text(max_length: int, min_length: int = 0, **kwargs) -> fields.String:
     return fields.String(validate=[validate.Length(min=min_length, max=max_length), NO_NUL], **kwargs)
 
 
+def integral(value):
+    """5.0 as 5, as JSON Schema counts it an integer (JSON has one kind of number); anything else unchanged."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class WholeNumber(fields.Integer):
-    """A JSON integer: 5 yes; 5.0, "5" and true no."""
+    """A JSON integer: 5 and 5.0 (an integer to JSON Schema) yes; 5.5, "5" and true no."""
 
     def __init__(self, **kwargs):
         super().__init__(strict=True, **kwargs)
@@ -24,7 +31,7 @@ class WholeNumber(fields.Integer):
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
             raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
+        return super()._deserialize(integral(value), attr, data, **kwargs)
 
 
 class Seconds(fields.Raw):
@@ -46,4 +53,28 @@ class Seconds(fields.Raw):
         for item in values:
             if isinstance(item, bool) or not isinstance(item, numbers.Real) or not 0 <= item <= self.maximum:
                 raise ValidationError(f"seconds must be a number from 0 to {self.maximum:g}, or a list of them")
+        return value
+
+
+# no NUL, and no space at either end (application/tasks.owner_text: MariaDB compares 'ann' and 'ann ' as equal)
+OWNER_PATTERN = r"^[^\x00\s]([^\x00]*[^\x00\s])?$"
+
+
+class Owner(fields.Raw):
+    """Who a task is for: a string of 1 to 200 characters, or an integer (a user id), stored as its string."""
+
+    def __init__(self, **kwargs):
+        options = [{"type": "string", "minLength": 1, "maxLength": 200, "pattern": OWNER_PATTERN},
+                   {"type": "integer"}]
+        if kwargs.get("allow_none"):
+            options.append({"type": "null"})
+        kwargs.setdefault("metadata", {})["oneOf"] = options
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = integral(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or not 1 <= len(value) <= 200 or "\x00" in value:
+            raise ValidationError("must be a string of 1 to 200 characters (no NUL) or an integer")
         return value

@@ -6,8 +6,8 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
-from application.errors import AdapterError
-from application.ports import TaskQuery, UnitOfWork
+from rqledger.application.errors import AdapterError
+from rqledger.application.ports import TaskQuery, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +27,11 @@ class Health:
     def _read_database(self) -> None:
         with self.uow:
             self.uow.tasks.list(TaskQuery(limit=1))
+
+
+def without_details(report: dict) -> dict:
+    """The report a stranger sees: what is down, not why (a driver's error names hosts, ports and roles)."""
+    return {key: value.partition(":")[0] for key, value in report.items()}
 
 
 def _probe(check: Callable[[], None]) -> str:

@@ -13,9 +13,9 @@ from flask import Blueprint, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily
 
-from application.errors import QueueUnavailable
-from application.metrics import LedgerStatistics
-from entrypoints.web.context import container
+from rqledger.application.errors import QueueUnavailable
+from rqledger.application.metrics import LedgerStatistics
+from rqledger.entrypoints.web.context import container
 
 log = logging.getLogger(__name__)
 
@@ -32,17 +32,25 @@ def metrics() -> Response:
     except QueueUnavailable as exc:
         log.warning("metrics without queue depth: %s", exc)
         depth = None
+    try:
+        slots = services.attempt_gate().slots_in_use()  # nothing is asked of Redis when no type has a limit
+    except QueueUnavailable:
+        slots = {}
+    paused = set(services.queue_pauses().paused())  # StorageUnavailable: 503, as for the statistics
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(LedgerCollector(statistics, depth))
+    registry.register(LedgerCollector(statistics, depth, slots, paused))
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
 
 
 class LedgerCollector:
     """Turns one reading of the ledger (and the queue depth, None when Redis is down) into metric families."""
 
-    def __init__(self, statistics: LedgerStatistics, depth: dict[str, int] | None):
+    def __init__(self, statistics: LedgerStatistics, depth: dict[str, int] | None,
+                 slots: dict[str, tuple[int, int | None]] | None = None, paused: set[str] | None = None):
         self.statistics = statistics
         self.depth = depth
+        self.slots = slots or {}  # per type with a concurrency limit: (slots in use, the limit or None)
+        self.paused = paused or set()
 
     def collect(self):
         stats = self.statistics
@@ -79,3 +87,16 @@ class LedgerCollector:
             for queue, count in sorted(self.depth.items()):
                 depth.add_metric([queue], count)
             yield depth
+        queues = sorted(set(self.depth or ()) | self.paused)
+        if queues:
+            paused = GaugeMetricFamily("rqledger_queue_paused", "1 while the queue is paused (its tasks wait), else 0",
+                                       labels=["queue"])
+            for queue in queues:
+                paused.add_metric([queue], 1 if queue in self.paused else 0)
+            yield paused
+        if self.slots:
+            in_use = GaugeMetricFamily("rqledger_concurrency_slots_in_use",
+                                       "Attempts holding a concurrency slot, by task name", labels=["name"])
+            for name, (count, _) in sorted(self.slots.items()):
+                in_use.add_metric([name], count)
+            yield in_use

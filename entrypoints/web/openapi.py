@@ -1,8 +1,12 @@
 """What apiflask cannot infer from the schemas alone, added by a spec processor so /openapi.json always has it:
-auth, the error answers every operation can give, the range of ids in paths, links from a created
-resource to the operations on it, and what this service accepts (registered task names, queues, limits)."""
+auth (only when a token is set: the document describes this deployment), the error answers every operation
+can give, the range of ids in paths, the `at` or `cron` rule of a schedule, links from a created resource to
+the operations on it, and what this service accepts (registered task names, queues, limits)."""
 
 from __future__ import annotations
+
+import copy
+import re
 
 MAX_ID = 2**63 - 1
 
@@ -19,10 +23,22 @@ BODY_ERRORS = {
     "413": _error("the body is larger than 1 MiB"),
     "415": _error("the body is not sent as application/json"),
 }
-UNAUTHORIZED = _error("no valid API token (Authorization: Bearer <token>) while RQLEDGER_API_TOKEN is set")
+UNAUTHORIZED = _error("no valid API token (Authorization: Bearer <token>)")
 # Mirrors auth.PUBLIC_ENDPOINTS for the documented API.
 PUBLIC_OPERATIONS = {("get", "/api/health")}
 UNAVAILABLE = _error("the ledger database (or Redis) is unavailable")
+
+
+NULL = {"type": "null"}
+# ScheduleIn's rule (domain.schedule.Timing): `cron` alone, or `at` (once, `repeat` 1 at most) or `at` + `interval`
+SCHEDULE_TIMINGS = [
+    {"title": "cron", "required": ["cron"],
+     "properties": {"cron": {"type": "string", "pattern": "\\S"}, "at": NULL, "interval": NULL, "repeat": NULL}},
+    {"title": "once, at", "required": ["at"],
+     "properties": {"at": {"type": "string"}, "interval": NULL, "repeat": {"enum": [None, 1]}, "cron": NULL}},
+    {"title": "from at, every interval seconds", "required": ["at", "interval"],
+     "properties": {"at": {"type": "string"}, "interval": {"type": "integer"}, "cron": NULL}},
+]
 
 
 def _links(path: str, parameter: str, operations: dict[str, str]) -> dict:
@@ -44,22 +60,53 @@ LINKS = {("post", "/api/tasks", "202"): TASK_LINKS, ("post", "/api/schedules", "
 
 def complete_spec(spec: dict, container=None) -> dict:
     components = spec.setdefault("components", {})
-    components.setdefault("securitySchemes", {})["bearerAuth"] = {
-        "type": "http", "scheme": "bearer", "description": "RQLEDGER_API_TOKEN (only when it is set)"}
-    spec["security"] = [{"bearerAuth": []}]
+    _merge_copies(spec, components.get("schemas", {}))
+    # the document describes this deployment: bearer auth only when it has a token (an open one takes none)
+    secured = container is None or bool(container.config.api_token() or container.config.get("api_tokens"))
+    if secured:
+        components.setdefault("securitySchemes", {})["bearerAuth"] = {
+            "type": "http", "scheme": "bearer", "description": "RQLEDGER_API_TOKEN"}
+        spec["security"] = [{"bearerAuth": []}]
     for path, operations in spec.get("paths", {}).items():
         for method, operation in operations.items():
-            _complete_operation(path, method, operation)
+            _complete_operation(path, method, operation, secured)
+    schedule_in = components.get("schemas", {}).get("ScheduleIn")
+    if schedule_in is not None:
+        schedule_in["oneOf"] = copy.deepcopy(SCHEDULE_TIMINGS)
     if container is not None:
         _describe_service(components.get("schemas", {}), container)
     return spec
 
 
-def _complete_operation(path: str, method: str, operation: dict) -> None:
+def _merge_copies(spec: dict, schemas: dict) -> None:
+    """apiflask registers a schema a second time, as `<Name>1`, when a route answers with one that an earlier
+    route's schema nests (QueueOut: in QueuesOut, then POST /api/queues/{name}/pause): one name is kept."""
+    copies = {}
+    for name in list(schemas):
+        base = re.sub(r"\d+$", "", name)
+        if base != name and schemas.get(base) == schemas[name]:
+            copies[f"#/components/schemas/{name}"] = f"#/components/schemas/{base}"
+            del schemas[name]
+    if copies:
+        _rewrite_refs(spec, copies)
+
+
+def _rewrite_refs(node, refs: dict[str, str]) -> None:
+    if isinstance(node, dict):
+        if node.get("$ref") in refs:
+            node["$ref"] = refs[node["$ref"]]
+        for value in node.values():
+            _rewrite_refs(value, refs)
+    elif isinstance(node, list):
+        for value in node:
+            _rewrite_refs(value, refs)
+
+
+def _complete_operation(path: str, method: str, operation: dict, secured: bool) -> None:
     responses = operation.setdefault("responses", {})
     if (method, path) in PUBLIC_OPERATIONS:
         operation["security"] = []
-    else:
+    elif secured:
         responses.setdefault("401", UNAUTHORIZED)
     if "requestBody" in operation:
         operation["requestBody"]["required"] = True

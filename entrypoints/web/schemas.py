@@ -7,9 +7,10 @@ from datetime import datetime, timezone
 from apiflask import Schema
 from marshmallow import fields, validate
 
-from domain.schedule import ScheduleStatus
-from domain.task import TaskStatus
-from entrypoints.web.fields import Seconds, Text, WholeNumber
+from rqledger.domain.alert import AlertKind, AlertStatus
+from rqledger.domain.schedule import CatchUp, ScheduleStatus
+from rqledger.domain.task import Priority, TaskStatus
+from rqledger.entrypoints.web.fields import Owner, Seconds, Text, WholeNumber
 
 MAX_PAGE = 500
 MAX_BATCH = 1000
@@ -37,16 +38,28 @@ class TaskIn(Schema):
     """A task to run: a registered task type and the arguments of its function."""
 
     name = Text(200, min_length=1, required=True, metadata={"description": "a registered task type"})
-    args = fields.List(fields.Raw(), load_default=list, metadata={"description": "positional arguments"})
-    kwargs = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict,
+    args = fields.List(fields.Raw(allow_none=True), load_default=list, metadata={"description": "positional arguments"})
+    kwargs = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict,
                          metadata={"description": "keyword arguments"})
     description = Text(10_000, allow_none=True, load_default=None)
-    owner = Text(200, allow_none=True, load_default=None,
-                 metadata={"description": "a free string for per-user listings"})
+    owner = Owner(allow_none=True,
+                  metadata={"description": "who it is for (per-user listings): a string, or an integer stored as "
+                                           "its string"})
     queue = Text(100, min_length=1, allow_none=True, load_default=None)
+    priority = fields.Enum(Priority, by_value=True, allow_none=True, load_default=None,
+                           metadata={"description": "high, normal or low (default: the task type's): a worker takes "
+                                                    "every waiting high task of its queues before any normal one, "
+                                                    "and normal before low"})
     timeout = WholeNumber(allow_none=True, load_default=None, validate=validate.Range(min=1),
                           metadata={"description": "seconds before the attempt is failed"})
     retry = fields.Nested(RetryIn, allow_none=True, load_default=None)
+
+
+class PauseIn(Schema):
+    """Who pauses the queue and why, both optional: shown to anyone who asks why its tasks wait."""
+
+    reason = Text(500, allow_none=True, load_default=None, metadata={"description": "why, for the people who look"})
+    by = Text(200, allow_none=True, load_default=None, metadata={"description": "who paused it"})
 
 
 class BatchIn(Schema):
@@ -57,9 +70,12 @@ class ScheduleIn(Schema):
     """Either `at` (with optional `interval` and `repeat`) or `cron`."""
 
     name = Text(200, min_length=1, required=True)
-    args = fields.List(fields.Raw(), load_default=list)
-    kwargs = fields.Dict(keys=fields.String(), values=fields.Raw(), load_default=dict)
+    args = fields.List(fields.Raw(allow_none=True), load_default=list)
+    kwargs = fields.Dict(keys=fields.String(), values=fields.Raw(allow_none=True), load_default=dict)
     description = Text(10_000, allow_none=True, load_default=None)
+    owner = Owner(allow_none=True,
+                  metadata={"description": "who it is for (per-user listings; part of the schedule's identity): "
+                                           "a string, or an integer stored as its string"})
     at = fields.AwareDateTime(
         format="iso", allow_none=True, load_default=None,
         validate=validate.Range(min=datetime(1970, 1, 1, tzinfo=timezone.utc),
@@ -71,6 +87,16 @@ class ScheduleIn(Schema):
                          metadata={"description": "runs in all (omit: forever)"})
     cron = Text(200, allow_none=True, load_default=None,
                 metadata={"description": "'minute hour day-of-month month day-of-week', in RQLEDGER_TIMEZONE"})
+    catch_up = fields.Enum(CatchUp, by_value=True, load_default=CatchUp.LATEST,
+                           metadata={"description": "firings missed while no scheduler ran are recorded as missed "
+                                                    "runs; then skip runs none, latest (default) the newest once, "
+                                                    "now, and all each of them (at most RQLEDGER_MAX_MISSED_RUNS)"})
+    expect_every = WholeNumber(allow_none=True, load_default=None, validate=validate.Range(min=1, max=366 * 86400),
+                               metadata={"description": "the dead-man check: a run must succeed at least every this "
+                                                        "many seconds, else a schedule.deadman alert opens"})
+    alert_after_failures = WholeNumber(allow_none=True, load_default=None, validate=validate.Range(min=1, max=100),
+                                       metadata={"description": "failed runs in a row that open a schedule.failing "
+                                                                "alert (default 3)"})
 
 
 class PageQuery(Schema):
@@ -91,6 +117,13 @@ class ScheduleListQuery(PageQuery):
     status = fields.String(load_default=None, validate=_status_list(ScheduleStatus),
                            metadata={"description": "comma list of statuses"})
     name = Text(200, load_default=None)
+    owner = Text(200, load_default=None)
+
+
+class AlertListQuery(PageQuery):
+    status = fields.String(load_default=None, validate=_status_list(AlertStatus),
+                           metadata={"description": "comma list: open, resolved"})
+    kind = fields.Enum(AlertKind, by_value=True, load_default=None)
 
 
 class EventsQuery(Schema):

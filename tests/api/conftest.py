@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.memory import InMemoryWorker
-from entrypoints.container import build_container
-from entrypoints.settings import load_settings
-from entrypoints.web import create_app
+from rqledger.adapters.memory import InMemoryWorker
+from rqledger.entrypoints.container import build_container
+from rqledger.entrypoints.settings import load_settings
+from rqledger.entrypoints.web import create_app
 from tests.api.processes import TASK_MODULES, WebServer, service_env
 from tests.services import free_port
 
@@ -24,7 +24,7 @@ def api_settings(database_url: str, **env: str) -> dict:
 
 @pytest.fixture
 def database_url(tmp_path):
-    from adapters.sqlalchemy import upgrade
+    from rqledger.adapters.sqlalchemy import upgrade
 
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     upgrade(url)
@@ -67,7 +67,7 @@ def app(make_app):
 
 @pytest.fixture
 def container(app):
-    from entrypoints.web.context import KEY
+    from rqledger.entrypoints.web.context import KEY
 
     return app.extensions[KEY]
 
@@ -80,7 +80,8 @@ def client(app):
 @pytest.fixture
 def work(container):
     """Runs every due queued task in this thread (an in-memory worker on the same ledger)."""
-    worker = InMemoryWorker(container.queue(), container.run_task(), name="test-worker")
+    worker = InMemoryWorker(container.queue(), container.run_task(), name="test-worker",
+                            paused=container.queue_pauses().paused)
     return worker.work
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from tests.processes import rqledger_command, wait_for  # noqa: F401 (its users import it from here)
 
 ROOT = Path(__file__).resolve().parents[2]
-TASK_MODULES = "demo_tasks,tests.api.tasks"
+TASK_MODULES = "rqledger.demo,tests.api.tasks"
 
 
 def service_env(database_url: str, redis_url: str, **extra: str) -> dict:
@@ -59,8 +59,9 @@ class Process:
 
 
 class WebServer(Process):
-    def __init__(self, env: dict, port: int, log_path: Path):
-        super().__init__(["web", "--host", "127.0.0.1", "--port", str(port), "--threads", "16"], env, log_path)
+    def __init__(self, env: dict, port: int, log_path: Path, workers: int = 1):
+        super().__init__(["web", "--host", "127.0.0.1", "--port", str(port), "--threads", "16", "--workers", str(workers)],
+                         env, log_path)
         self.url = f"http://127.0.0.1:{port}"
 
     def wait_ready(self, timeout: float = 20) -> None:

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from adapters.embedded_redis import EmbeddedRedis
-from adapters.redis_events import RedisEventFeed, RedisEventPublisher, RedisPing
-from application.errors import QueueUnavailable
+from rqledger.adapters.embedded_redis import EmbeddedRedis
+from rqledger.adapters.redis_events import RedisEventFeed, RedisEventPublisher, RedisPing
+from rqledger.application.errors import QueueUnavailable
 from tests.api.processes import wait_for
 from tests.services import free_port
 

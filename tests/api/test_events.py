@@ -32,7 +32,8 @@ def test_a_new_task_reaches_the_stream_within_a_second(start_web, service_enviro
         status, task = post(web.url, "/api/tasks", {"name": "api_echo", "kwargs": {"count": 1}})
         assert status == 202
         arrived, event = stream.wait_for(lambda e: e.get("id") == task["id"], timeout=5)
-        assert event == {"kind": "task", "id": task["id"], "name": "api_echo", "status": "queued", "progress": 0}
+        assert event == {"kind": "task", "id": task["id"], "name": "api_echo", "status": "queued", "progress": 0,
+                         "owner": None}
         assert arrived - sent < 1.0
         assert "retry: 3000" in stream.fields
 

@@ -14,8 +14,8 @@ CONTRACT = {
 }
 
 
-def spec_of(client) -> dict:
-    response = client.get("/openapi.json")
+def spec_of(client, **headers: str) -> dict:
+    response = client.get("/openapi.json", headers=headers)
     assert response.status_code == 200
     return response.get_json()
 
@@ -45,8 +45,29 @@ def test_every_documented_error_has_the_error_shape(client):
     error = spec["components"]["schemas"]["ErrorOut"]
     assert error["required"] == ["error"]
     create = spec["paths"]["/api/tasks"]["post"]["responses"]
-    assert {"202", "400", "401", "409", "413", "415", "422", "503"} <= set(create)
+    assert {"202", "400", "409", "413", "415", "422", "503"} <= set(create)
     assert "Location" in create["202"]["headers"]
-    assert spec["paths"]["/api/health"]["get"]["security"] == []
-    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert set(spec["paths"]["/api/schedules"]["post"]["responses"]) >= {"200", "201", "422"}
+
+
+def test_with_a_token_every_operation_but_health_requires_it(make_app):
+    spec = spec_of(make_app(RQLEDGER_API_TOKEN="t0ken").test_client(), Authorization="Bearer t0ken")
+    assert spec["security"] == [{"bearerAuth": []}]
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert spec["paths"]["/api/health"]["get"]["security"] == []
+    assert "401" in spec["paths"]["/api/tasks"]["post"]["responses"]
+    validate(spec)
+
+
+def test_without_a_token_the_document_requires_no_auth(client):
+    spec = spec_of(client)
+    assert "security" not in spec and "securitySchemes" not in spec.get("components", {})
+    assert not any("401" in operation["responses"] for item in spec["paths"].values() for operation in item.values())
+    assert client.get("/api/tasks").status_code == 200  # as the server does
+
+
+def test_every_schedule_write_documents_its_409(client):
+    paths = spec_of(client)["paths"]
+    for method, path in [("post", "/api/schedules"), ("post", "/api/schedules/{schedule_id}/cancel"),
+                         ("delete", "/api/schedules/{schedule_id}")]:
+        assert "409" in paths[path][method]["responses"], (method, path)

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-SCHEDULE_FIELDS = {"id", "name", "description", "args", "kwargs", "status", "at", "interval", "repeat", "cron",
-                   "timezone", "next_run_at", "last_run", "created_at"}
+SCHEDULE_FIELDS = {"id", "name", "description", "args", "kwargs", "status", "owner", "at", "interval", "repeat",
+                   "cron", "timezone", "next_run_at", "last_run", "created_at", "catch_up", "log"}
 RUN_FIELDS = {"id", "schedule_id", "scheduled_at", "status", "result", "log", "started_at", "ended_at"}
 
 
@@ -43,11 +43,15 @@ def test_registering_the_same_name_and_arguments_again_is_200_with_the_same_pare
     assert register(client, args=[2], cron="0 * * * *")["id"] != first["id"]
 
 
-def test_interval_runs_are_recorded_and_listed_newest_first(client, fire):
+def test_interval_runs_are_recorded_and_listed_newest_first(client, container, fire):
     start = datetime.now(timezone.utc) - timedelta(seconds=30)
-    schedule = register(client, at=iso(start), interval=10, repeat=3)
+    schedule = register(client, at=iso(start), interval=10, repeat=3, catch_up="all")
     assert schedule["at"] and schedule["interval"] == 10 and schedule["repeat"] == 3
+    assert schedule["catch_up"] == "all"
+    container.scheduler().jobs[schedule["id"]].next_at = start  # as if no scheduler had run since `start`
     assert fire() == 3
+    assert all("after the scheduler was down" in r["log"]
+               for r in client.get(f"/api/schedules/{schedule['id']}/runs").get_json()["items"])
     runs = client.get(f"/api/schedules/{schedule['id']}/runs").get_json()
     assert len(runs["items"]) == 3 and runs["next_cursor"] is None
     assert [r["id"] for r in runs["items"]] == sorted((r["id"] for r in runs["items"]), reverse=True)
@@ -117,6 +121,8 @@ def test_delete_answers_204_and_takes_the_runs_with_it(client, fire):
 @pytest.mark.parametrize("body, field", [
     ({"cron": "every minute"}, "cron"),
     ({"cron": "61 * * * *"}, "cron"),
+    ({"cron": "0 0 30 2 *"}, "cron"),  # February 30: well formed, never fires (was a 500)
+    ({"cron": "0 0 31 4 *"}, "cron"),
     ({"at": "2026-01-01T09:00:00"}, "at"),
     ({"at": "tomorrow"}, "at"),
     ({}, "at"),

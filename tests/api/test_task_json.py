@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from domain.retry import Retry
-from domain.task import Task, TaskStatus
-from entrypoints.web.records import TaskOut, task_json
+from rqledger.domain.retry import Retry
+from rqledger.domain.task import Task, TaskStatus
+from rqledger.entrypoints.web.records import TaskOut, task_json
 
 NOW = datetime(2026, 11, 24, 8, 0, 0, 123456, tzinfo=timezone.utc)
 

@@ -188,6 +188,17 @@ def test_a_unique_task_type_refuses_a_second_active_one_with_409(client):
     assert client.post("/api/tasks", json={"name": "api_unique", "owner": "bob"}).status_code == 202
 
 
+def test_an_integer_owner_is_stored_as_its_string_and_lists_by_either(client):
+    task = enqueue(client, name="api_unique", kwargs={}, owner=7)
+    assert task["owner"] == "7"
+    response = client.post("/api/tasks", json={"name": "api_unique", "owner": "7"})
+    assert response.status_code == 409  # the same owner, however it was written
+    listed = client.get("/api/tasks?owner=7").get_json()["items"]
+    assert [t["id"] for t in listed] == [task["id"]]
+    batch = client.post("/api/tasks/batch", json={"tasks": [{"name": "api_unique", "owner": 8}]})
+    assert batch.status_code == 202 and batch.get_json()["items"][0]["owner"] == "8"
+
+
 def test_enqueue_while_the_queue_is_down_is_503_carrying_the_failed_row(client, container):
     container.queue().available = False
     response = client.post("/api/tasks", json={"name": "api_echo", "kwargs": {"count": 1}})
@@ -219,6 +230,47 @@ def test_batch_with_bad_tasks_is_422_naming_each_index_and_enqueues_nothing(clie
     assert body["error"]["code"] == "invalid_batch"
     assert [(i["index"], i["code"]) for i in body["items"]] == [(1, "unknown_task_type"), (2, "invalid_arguments")]
     assert client.get("/api/tasks").get_json()["items"] == []
+
+
+def test_batch_holding_a_unique_type_twice_is_409_naming_both_indexes_and_enqueues_nothing(client):
+    response = client.post("/api/tasks/batch", json={"tasks": [
+        {"name": "api_unique", "owner": "ana"},
+        {"name": "api_echo", "kwargs": {"count": 1}},
+        {"name": "api_unique", "owner": "ana"},
+    ]})
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "duplicate_unique_task" and error["field"] == "tasks.2"
+    assert error["message"].startswith("1 of 3 tasks refused, none enqueued: tasks[2]: ")
+    assert "the batch holds it twice for owner 'ana' (items 0 and 2)" in error["message"]
+    [item] = response.get_json()["items"]
+    assert (item["index"], item["earlier_index"], item["code"]) == (2, 0, "duplicate_unique_task")
+    assert "existing_id" not in item and "already queued" not in item["message"]  # no id of a rolled-back row
+    assert client.get("/api/tasks").get_json()["items"] == []
+
+
+def test_batch_meeting_an_active_unique_task_is_409_naming_the_index_and_the_active_task(client):
+    active = enqueue(client, name="api_unique", kwargs={}, owner="ana")
+    response = client.post("/api/tasks/batch", json={"tasks": [
+        {"name": "api_echo", "kwargs": {"count": 1}}, {"name": "api_unique", "owner": "ana"}]})
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["field"] == "tasks.1"
+    assert f"tasks[1]: task type 'api_unique' is unique and task {active['id']} is already queued" in error["message"]
+    [item] = response.get_json()["items"]
+    assert (item["index"], item["existing_id"]) == (1, active["id"])
+    assert client.get(f"/api/tasks/{active['id']}").status_code == 200
+    assert [t["id"] for t in client.get("/api/tasks").get_json()["items"]] == [active["id"]]
+
+
+def test_retry_of_a_unique_task_while_another_is_active_is_409(client):
+    first = enqueue(client, name="api_unique", kwargs={}, owner="ana")
+    assert client.post(f"/api/tasks/{first['id']}/cancel").status_code == 200
+    second = enqueue(client, name="api_unique", kwargs={}, owner="ana")
+    response = client.post(f"/api/tasks/{first['id']}/retry")
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert error["code"] == "duplicate_unique_task" and f"task {second['id']} is already queued" in error["message"]
 
 
 def test_batch_schema_errors_name_the_index(client):

@@ -54,6 +54,21 @@ def enqueue_through_the_form(driver, task_type: str, **values: str) -> int:
     return int(flash.group(1))
 
 
+def progress_until(driver, task_id: int, done, timeout: float = 30) -> list[int]:
+    """The values task `task_id`'s progress bar showed, read every 50 ms until `done(driver)`; fails after
+    `timeout` s. Read in one script: a section swapped in between two calls would leave a stale element."""
+    seen: list[int] = []
+    deadline = time.monotonic() + timeout
+    while not done(driver):
+        assert time.monotonic() < deadline, f"task {task_id} did not get there; progress seen: {seen}"
+        values = driver.execute_script("return Array.from(document.querySelectorAll(arguments[0])).map(e => e.value);",
+                                       f'progress[data-progress-for="{task_id}"]')
+        if values and (not seen or int(values[0]) != seen[-1]):
+            seen.append(int(values[0]))
+        time.sleep(0.05)
+    return seen
+
+
 def test_a_task_enqueued_through_the_form_moves_and_finishes(browser, service, tmp_path):
     web = service()
     browser.get(web.url + "/")

@@ -2,9 +2,9 @@
 
 from datetime import datetime, timedelta, timezone
 
-from domain.retry import Retry
-from domain.schedule import ScheduledTask, Timing
-from domain.task import Task
+from rqledger.domain.retry import Retry
+from rqledger.domain.schedule import ScheduledTask, Timing
+from rqledger.domain.task import Task
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, 891011, tzinfo=timezone.utc)
 

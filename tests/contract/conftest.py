@@ -2,8 +2,8 @@
 
 import pytest
 
-from adapters.memory import InMemoryStore, InMemoryUnitOfWork
-from adapters.sqlalchemy import SqlAlchemyUnitOfWork
+from rqledger.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from rqledger.adapters.sqlalchemy import SqlAlchemyUnitOfWork
 from tests.contract.databases import ledger_databases, sql_params  # noqa: F401 (a fixture)
 
 

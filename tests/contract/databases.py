@@ -11,12 +11,23 @@ from contextlib import ExitStack, contextmanager
 import pytest
 from sqlalchemy import Engine, text
 
-from adapters.sqlalchemy import create_ledger_engine, upgrade
+from rqledger.adapters.sqlalchemy import create_ledger_engine, upgrade
 from tests.services import private_database
 
 SQL_KINDS = ("sqlite", "postgresql", "mysql")
 # children first: they reference their parents
-TABLES = ("task_attempts", "scheduled_task_runs", "tasks", "scheduled_tasks")
+TABLES = ("rqledger_task_attempts", "rqledger_scheduled_task_runs", "rqledger_tasks",
+          "rqledger_scheduled_tasks", "rqledger_queue_pauses", "rqledger_alert_deliveries", "rqledger_alerts")
+
+
+@contextmanager
+def empty_database(kind: str, folder):
+    """Yields the URL of an empty database of that kind, of this caller's own; removes it afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite:///{folder / 'empty.db'}"
+        return
+    with private_database(kind) as url:
+        yield url
 
 
 @contextmanager

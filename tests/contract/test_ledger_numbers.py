@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from domain.schedule import RunStatus, ScheduledTaskInstance, ScheduleStatus
-from domain.task import AttemptOutcome, TaskStatus
+from rqledger.domain.schedule import RunStatus, ScheduledTaskInstance, ScheduleStatus
+from rqledger.domain.task import AttemptOutcome, TaskStatus
 from tests.contract.builders import NOW, a_task, add_schedule, later
 
 BOUNDS = (0.1, 1, 3600)  # 3600 s: more microseconds than a 32-bit integer holds

@@ -4,9 +4,9 @@ from datetime import timedelta, timezone
 
 import pytest
 
-from application.ports import ScheduleQuery
-from domain.errors import ConcurrentUpdate, DuplicateRun, RunNotFound, ScheduleNotFound
-from domain.schedule import LastRun, RunStatus, ScheduledTaskInstance, ScheduleStatus, Timing
+from rqledger.application.ports import ScheduleQuery
+from rqledger.domain.errors import ConcurrentUpdate, DuplicateRun, RunNotFound, ScheduleNotFound
+from rqledger.domain.schedule import LastRun, RunStatus, ScheduledTaskInstance, ScheduleStatus, Timing
 from tests.contract.builders import NOW, a_schedule, add_schedule, later
 
 

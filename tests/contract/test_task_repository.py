@@ -5,9 +5,9 @@ from datetime import timezone
 
 import pytest
 
-from application.ports import TaskQuery
-from domain.errors import ConcurrentUpdate, TaskNotFound
-from domain.task import AttemptOutcome, Task, TaskStatus
+from rqledger.application.ports import TaskQuery
+from rqledger.domain.errors import ConcurrentUpdate, TaskNotFound
+from rqledger.domain.task import AttemptOutcome, Task, TaskStatus
 from tests.contract.builders import NOW, a_task, add_task, later
 
 

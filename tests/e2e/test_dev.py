@@ -41,11 +41,11 @@ class Dev:
         self.process: subprocess.Popen | None = None
         self.seen: list[psutil.Process] = []  # processes the teardown makes sure are gone
 
-    def start(self, **env: str) -> float:
-        """Starts `rqledger dev`; returns the seconds until its dashboard answered."""
+    def start(self, *args: str, **env: str) -> float:
+        """Starts `rqledger dev` (with `args`); returns the seconds until its dashboard answered."""
         began = time.monotonic()
         self.process = subprocess.Popen(
-            [*rqledger_command(), "dev", "--port", str(self.port), "--no-seed", "--grace", "5"],
+            [*rqledger_command(), "dev", "--port", str(self.port), "--no-seed", "--grace", "5", *args],
             cwd=self.folder, env={**user_environment(), **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True, start_new_session=True)
         threading.Thread(target=self._read, daemon=True).start()
@@ -143,7 +143,7 @@ def test_dev_runs_every_demo_task_on_embedded_services_and_stops_cleanly_on_ctrl
     (tmp_path / "media").mkdir()
     Image.new("RGB", (640, 480), "orange").save(tmp_path / "media" / "photo.jpg")
 
-    ready_after = dev.start()
+    ready_after = dev.start(RQLEDGER_FETCH_ALLOW_PRIVATE="1")  # the feed server is on 127.0.0.1
     assert ready_after < READY_WITHIN
     names = {p.name() for p in dev.processes()}
     assert "redis-server" in names  # the embedded one: nothing else was running for it
@@ -209,7 +209,7 @@ def test_dev_runs_every_demo_task_on_embedded_services_and_stops_cleanly_on_ctrl
     import sqlite3
 
     with sqlite3.connect(tmp_path / "rqledger.db") as ledger:
-        status, log = ledger.execute("SELECT status, log FROM tasks WHERE id = ?", (busy,)).fetchone()
+        status, log = ledger.execute("SELECT status, log FROM rqledger_tasks WHERE id = ?", (busy,)).fetchone()
     assert status == "failed" and "shut down" in log, log
 
 
@@ -240,10 +240,30 @@ def test_dev_uses_the_redis_and_database_it_is_given(redis_url, postgres_url, de
     assert redis.Redis.from_url(redis_url).exists(f"rq:job:{task['id']}")
     engine = sa.create_engine(postgres_url)
     with engine.connect() as connection:
-        assert connection.execute(sa.text("SELECT status FROM tasks WHERE id = :id"), {"id": task["id"]}).scalar() \
+        assert connection.execute(sa.text("SELECT status FROM rqledger_tasks WHERE id = :id"), {"id": task["id"]}).scalar() \
             == "finished"
     engine.dispose()
     assert not (dev.folder / "rqledger.db").exists()
+    dev.seen.extend(dev.processes())
+    dev.process.send_signal(signal.SIGTERM)
+    assert dev.process.wait(timeout=30) == 0
+
+
+def test_dev_runs_the_task_modules_of_its_directory_and_the_cli_beside_it_finds_them(dev, tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text("")
+    (tmp_path / "app" / "tasks.py").write_text(
+        "from rqledger import task\n\n\n@task\ndef greet(name: str) -> dict:\n    return {'hello': name}\n")
+    dev.start("--tasks", "app.tasks")  # the demo is left out: yours were given
+    assert "task modules: app.tasks" in dev.output()
+    assert dev.api("POST", "/api/tasks", {"name": "example", "args": [1]})[0] == 422
+    assert dev.wait_until_ended(dev.enqueue("greet", "Ada"))["result"] == {"hello": "Ada"}
+
+    # no RQLEDGER_TASK_MODULES here: the command takes dev's from its session file
+    cli = subprocess.run([*rqledger_command(), "enqueue", "greet", "Bob", "--wait"], cwd=tmp_path,
+                         env=user_environment(), capture_output=True, text=True, timeout=60)
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    assert '"hello": "Bob"' in cli.stdout
     dev.seen.extend(dev.processes())
     dev.process.send_signal(signal.SIGTERM)
     assert dev.process.wait(timeout=30) == 0

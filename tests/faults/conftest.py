@@ -10,10 +10,10 @@ from contextlib import ExitStack
 import pytest
 import redis as redis_lib
 
-from adapters.embedded_redis import EmbeddedRedis
-from application.tasks import TaskRequest
-from entrypoints.container import build_container
-from entrypoints.settings import load_settings
+from rqledger.adapters.embedded_redis import EmbeddedRedis
+from rqledger.application.tasks import TaskRequest
+from rqledger.entrypoints.container import build_container
+from rqledger.entrypoints.settings import load_settings
 from tests.faults.figures import FIGURES
 from tests.faults.ledger import Ledger
 from tests.faults.processes import ROOT, Service, Services, wait_for
@@ -94,7 +94,7 @@ class System:
         return worker
 
     def worker_name(self, worker: Service) -> str | None:
-        """Its RQ name (host.pid.suffix, see entrypoints.worker.worker_name), once registered."""
+        """Its RQ name (host.pid.suffix, see rqledger.entrypoints.worker.worker_name), once registered."""
         try:
             keys = self.redis.smembers("rq:workers")
         except redis_lib.RedisError:
@@ -146,7 +146,7 @@ def redis_server():
 
 @pytest.fixture
 def database_url():
-    from adapters.sqlalchemy import upgrade
+    from rqledger.adapters.sqlalchemy import upgrade
 
     with private_database("postgresql") as url:
         upgrade(url)

@@ -52,7 +52,7 @@ class Ledger:
         for tries_left in (2, 1, 0):
             try:
                 with self.engine.connect() as conn:
-                    rows = conn.execute(sa.text("SELECT id, status FROM tasks")).all()
+                    rows = conn.execute(sa.text("SELECT id, status FROM rqledger_tasks")).all()
                 break
             except sa.exc.OperationalError:
                 # a fault test may cut this observer's connection too (ConnectionCutter): ask again
@@ -63,14 +63,14 @@ class Ledger:
 
     def status(self, task_id: int) -> str:
         with self.engine.connect() as conn:
-            return conn.execute(sa.text("SELECT status FROM tasks WHERE id = :id"), {"id": task_id}).scalar_one()
+            return conn.execute(sa.text("SELECT status FROM rqledger_tasks WHERE id = :id"), {"id": task_id}).scalar_one()
 
     def rows(self, ids: list[int] | None = None) -> dict[int, Row]:
         import json
 
         with self.engine.connect() as conn:
-            tasks = conn.execute(sa.text("SELECT id, name, status, attempts, log, args FROM tasks")).all()
-            attempts = conn.execute(sa.text("SELECT task_id, number, outcome FROM task_attempts")).all()
+            tasks = conn.execute(sa.text("SELECT id, name, status, attempts, log, args FROM rqledger_tasks")).all()
+            attempts = conn.execute(sa.text("SELECT task_id, number, outcome FROM rqledger_task_attempts")).all()
         wanted = set(ids) if ids is not None else None
         rows = {t.id: Row(t.id, t.name, t.status, t.attempts, t.log or "",
                           json.loads(t.args) if isinstance(t.args, str) else t.args)
@@ -79,6 +79,12 @@ class Ledger:
             if task_id in rows and outcome is not None:
                 rows[task_id].outcomes.setdefault(number, []).append(outcome)
         return rows
+
+    def unended(self, ids: list[int], show: int = 5) -> str:
+        """The statuses, and the logs of the first `show` rows still queued or running: what a stuck task did."""
+        stuck = [row for row in self.rows(ids).values() if row.status in ACTIVE][:show]
+        return f"{self.statuses(ids)}\n" + "\n".join(f"task {row.id} {row.status}, attempts {row.attempts}:\n{row.log}"
+                                                    for row in stuck)
 
     def all_ended(self, ids: list[int]) -> bool:
         counts = self.statuses(ids)

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-from entrypoints.web import create_app
+from rqledger.entrypoints.web import create_app
 from tests.faults.processes import wait_for
 from tests.services import POSTGRES_URL
 

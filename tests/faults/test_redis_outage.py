@@ -7,7 +7,7 @@ from collections import Counter
 
 from rq.job import Job
 
-from entrypoints.web import create_app
+from rqledger.entrypoints.web import create_app
 from tests.faults.processes import wait_for
 
 ENQUEUES = 200

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 import pytest
 
-from entrypoints.container import build_container
-from entrypoints.settings import load_settings
-from entrypoints.web import create_app
+from rqledger.entrypoints.container import build_container
+from rqledger.entrypoints.settings import load_settings
+from rqledger.entrypoints.web import create_app
 from tests.integration.rq.conftest import (database_url, ledger, ledger_env, memory_container,  # noqa: F401
                                           start_worker)  # (fixtures)
 
-TASK_MODULES = "demo_tasks,tests.api.tasks"  # api_echo(count: int, ratio=1.0, flag=False, label="x", items=None)
+TASK_MODULES = "rqledger.demo,tests.api.tasks"  # api_echo(count: int, ratio=1.0, flag=False, label="x", items=None)
 
 
 @pytest.fixture
 def api_ledger_url(tmp_path):
-    from adapters.sqlalchemy import upgrade
+    from rqledger.adapters.sqlalchemy import upgrade
 
     url = f"sqlite:///{tmp_path / 'api-ledger.db'}"
     upgrade(url)

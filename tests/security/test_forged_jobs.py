@@ -11,14 +11,14 @@ import pytest
 from rq import Callback
 from rq.job import JobStatus
 
-from adapters.rq import LedgerSimpleWorker
-from application.ports import ScheduleQuery
-from application.registry import TaskRegistry, task
-from application.tasks import TaskRequest
-from domain.task import TaskStatus
-from entrypoints import schedule_jobs
-from entrypoints.jobs import __name__ as jobs_module
-from entrypoints.worker import build_worker
+from rqledger.adapters.rq import LedgerSimpleWorker
+from rqledger.application.ports import ScheduleQuery
+from rqledger.application.registry import TaskRegistry, task
+from rqledger.application.tasks import TaskRequest
+from rqledger.domain.task import TaskStatus
+from rqledger.entrypoints import firing_entry as schedule_jobs
+from rqledger.entrypoints.task_entry import __name__ as jobs_module
+from rqledger.entrypoints.worker import build_worker
 from tests.security import canary
 from tests.security.forgery import forge, forge_abandoned, forge_pickled, rq_outcome
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from tests.services import private_database
 
 NAMES = ["api_echo", "api_unique", "api_fail", "api_steps", "count_words", "example", "nope", "os.system",
-         "entrypoints.jobs.run_task", ""]
+         "rqledger.entrypoints.task_entry.run_task", ""]
 
 scalars = (st.none() | st.booleans() | st.integers() | st.integers(min_value=-(2**70), max_value=2**70)
            | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=30)
@@ -100,7 +100,7 @@ def test_fuzzed_task_bodies_never_get_a_server_error_on_sqlite(api):
 @pytest.mark.integration
 @pytest.mark.parametrize("kind", ["postgresql", "mysql"])
 def test_fuzzed_task_bodies_never_get_a_server_error_on_other_databases(make_api, kind):
-    from adapters.sqlalchemy import upgrade
+    from rqledger.adapters.sqlalchemy import upgrade
 
     with private_database(kind) as url:
         upgrade(url)
@@ -123,7 +123,7 @@ STRANGE = {"name": "api_echo", "kwargs": {"count": 10**40, "label": "a\x00b\U000
 def test_strange_but_valid_values_are_stored_and_read_back_exactly(make_api, kind, api_ledger_url):
     from contextlib import nullcontext
 
-    from adapters.sqlalchemy import upgrade
+    from rqledger.adapters.sqlalchemy import upgrade
 
     with (nullcontext(api_ledger_url) if kind == "sqlite" else private_database(kind)) as url:
         upgrade(url)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from entrypoints.web.body import MAX_DEPTH
+from rqledger.entrypoints.web.body import MAX_DEPTH
 
 JSON_ENDPOINTS = ["/api/tasks", "/api/tasks/batch", "/api/schedules"]
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from adapters.memory import InMemoryWorker
-from application.ports import ScheduleQuery, TaskQuery
+from rqledger.adapters.memory import InMemoryWorker
+from rqledger.application.ports import ScheduleQuery, TaskQuery
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The API token: compared in constant time (hmac.compare_digest in entrypoints/web/auth.py), never in a
+"""The API token: compared in constant time (hmac.compare_digest in entrypoints/web/access.py), never in a
 cookie, never leaked by the open endpoints."""
 
 from __future__ import annotations

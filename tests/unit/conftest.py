@@ -5,14 +5,14 @@ from typing import Callable
 
 import pytest
 
-from adapters.cron import CroniterCalendar
-from adapters.memory import (FixedClock, InMemoryEvents, InMemoryScheduler, InMemoryStore, InMemoryTaskQueue,
+from rqledger.adapters.cron import CroniterCalendar
+from rqledger.adapters.memory import (FixedClock, InMemoryEvents, InMemoryScheduler, InMemoryStore, InMemoryTaskQueue,
                              InMemoryUnitOfWork, InMemoryWorker)
-from application.execution import RunTask, TaskExecution
-from application.registry import TaskRegistry
-from application.runs import RunSchedule, ScheduledRuns
-from application.schedules import CancelSchedule, DeleteSchedule, GetSchedule, ListRuns, ListSchedules, RegisterSchedule
-from application.tasks import CancelTask, DeleteTask, EnqueueTask, GetTask, ListTasks, RetryTask
+from rqledger.application.execution import RunTask, TaskExecution
+from rqledger.application.registry import TaskRegistry
+from rqledger.application.runs import RunSchedule, ScheduledRuns
+from rqledger.application.schedules import CancelSchedule, DeleteSchedule, GetSchedule, ListRuns, ListSchedules, RegisterSchedule
+from rqledger.application.tasks import CancelTask, DeleteTask, EnqueueTask, GetTask, ListTasks, RetryTask
 
 
 @dataclass
@@ -45,7 +45,7 @@ class Service:
     new_uow: Callable[[], object] = None  # another unit of work on the same storage (for races)
 
     def fire_due(self) -> int:
-        return self.scheduler.fire_due(self.run_schedule)
+        return self.scheduler.fire_due(self.run_schedule, missed=self.runs.record_missed)
 
 
 @pytest.fixture

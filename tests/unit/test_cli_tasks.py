@@ -10,15 +10,16 @@ import pytest
 from click.testing import CliRunner
 from dependency_injector import providers
 
-from adapters.memory import FixedClock, InMemoryWorker
-from entrypoints.cli import main
-from entrypoints.container import build_container
-from entrypoints.settings import load_settings
+from rqledger.adapters.memory import FixedClock, InMemoryWorker
+from rqledger.entrypoints.cli import main
+from rqledger.entrypoints.container import build_container
+from rqledger.entrypoints.settings import load_settings
 
 
 @pytest.fixture
 def container():
-    return build_container(load_settings({"RQLEDGER_STORAGE": "memory", "RQLEDGER_QUEUE_BACKEND": "memory"}))
+    return build_container(load_settings({"RQLEDGER_STORAGE": "memory", "RQLEDGER_QUEUE_BACKEND": "memory",
+                                          "RQLEDGER_TASK_MODULES": "rqledger.demo"}))
 
 
 @pytest.fixture
@@ -154,8 +155,44 @@ def test_purge_refuses_active_statuses_and_needs_an_age(cli):
     assert cli("purge").exit_code == 2  # click: missing --older-than
 
 
-@pytest.mark.parametrize("command", ["enqueue", "tasks", "show", "purge"])
+@pytest.mark.parametrize("command", ["enqueue", "tasks", "show", "purge", "cancel", "retry", "delete", "schedules",
+                                     "queues", "workers", "failures"])
 def test_every_command_says_what_it_does(cli, command):
     result = cli(command, "--help")
     assert result.exit_code == 0
     assert len(result.output.split("\n\n")[1].strip()) > 10
+
+
+def test_tasks_fits_80_columns_with_long_calls_cut_and_wide_shows_them_whole(container):
+    runner = CliRunner(env={"COLUMNS": "80"})
+
+    def invoke(*args):
+        return runner.invoke(main, list(args), obj=container, catch_exceptions=False)
+
+    invoke("enqueue", "send_mail", "A subject long enough to be cut", '["ada@example.test", "bob@example.test"]',
+           "welcome", '{"name": "Ada Lovelace"}')
+    invoke("enqueue", "count_words", "--kwargs", '{"text": "short"}')
+    work(container)
+
+    narrow = invoke("tasks").output.splitlines()
+    assert len(narrow) == 4  # header, rule, one line per task
+    assert max(len(line.rstrip()) for line in narrow) <= 80
+    assert 'send_mail("A subject' in narrow[3] and narrow[3].split("…")[1].split()[0] == "failed"
+    assert 'count_words(text="short")' in narrow[2]
+    wide = invoke("tasks", "--wide").output.splitlines()
+    assert len(wide) == 4
+    assert ('send_mail("A subject long enough to be cut", ["ada@example.test", "bob@example.test"], "welcome", '
+            '{"name": "Ada Lovelace"})') in wide[3]
+
+
+def test_tasks_pages_with_a_cursor_and_its_json_is_the_api_page(cli, container):
+    for text in "abc":
+        cli("enqueue", "count_words", "--kwargs", json.dumps({"text": text}))
+    first = json.loads(cli("tasks", "--json", "--limit", "2").output)
+    assert ([t["id"] for t in first["items"]], first["next_cursor"]) == ([3, 2], "2")
+    assert "history" not in first["items"][0]  # a listing, as GET /api/tasks
+    second = json.loads(cli("tasks", "--json", "--limit", "2", "--cursor", "2").output)
+    assert ([t["id"] for t in second["items"]], second["next_cursor"]) == ([1], None)
+    assert "(more: --cursor 2)" in cli("tasks", "--limit", "2").output
+    result = cli("tasks", "--cursor", "abc")
+    assert result.exit_code == 1 and result.output.startswith("Error: --cursor takes the next_cursor")

@@ -7,7 +7,7 @@ import click
 import pytest
 import yaml
 
-from entrypoints.cli import main
+from rqledger.entrypoints.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_SERVICES = ("migrate", "web", "worker", "scheduler")
@@ -34,7 +34,7 @@ def test_it_has_redis_postgres_a_one_shot_upgrade_web_worker_and_scheduler(servi
 
 @pytest.mark.parametrize("service,command", [
     ("migrate", ["rqledger", "db", "upgrade"]),
-    ("web", ["rqledger", "web", "--host", "0.0.0.0", "--port", "8000"]),
+    ("web", ["rqledger", "web", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]),
     ("worker", ["rqledger", "worker"]),
     ("scheduler", ["rqledger", "scheduler"]),
 ])
@@ -69,9 +69,15 @@ def test_every_variable_given_is_one_rqledger_reads(services, service):
 
 def test_the_documented_configuration_is_passed_through(services):
     env = services["worker"]["environment"]
-    for name in ("RQLEDGER_API_TOKEN", "RQLEDGER_TASK_MODULES", "RQLEDGER_QUEUES", "RQLEDGER_TIMEZONE",
-                 "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_USE_TLS", "MAIL_SENDER"):
+    for name in ("RQLEDGER_API_TOKEN", "RQLEDGER_ALLOWED_HOSTS", "RQLEDGER_TASK_MODULES", "RQLEDGER_QUEUES",
+                 "RQLEDGER_TIMEZONE", "MAIL_SERVER", "MAIL_PORT", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_USE_TLS", "MAIL_SENDER"):
         assert name in env
+
+
+def test_the_web_answers_to_the_host_names_the_operator_gives(services):
+    # bound to 0.0.0.0, the web checks no Host name unless told which ones it is reached by
+    assert services["web"]["environment"]["RQLEDGER_ALLOWED_HOSTS"] == "${RQLEDGER_ALLOWED_HOSTS:-}"
+    assert "RQLEDGER_ALLOWED_HOSTS" in settings_variables()
 
 
 def test_the_worker_can_be_scaled(services):
@@ -111,6 +117,7 @@ def test_the_app_services_build_the_dockerfile_and_it_copies_what_exists(service
     for source in re.findall(r"^COPY (\S+) ", dockerfile, flags=re.M):
         assert (ROOT / source).exists(), source
     assert "USER rqledger" in dockerfile
-    packages = re.findall(r'include = \[(.*?)\]', (ROOT / "pyproject.toml").read_text())[0]
-    for package in re.findall(r'"(\w+)\*"', packages):
+    layers = re.findall(r'^LAYERS = \((.*?)\)', (ROOT / "setup.py").read_text(), flags=re.M)[0]
+    for package in [*re.findall(r'"(\w+)"', layers), "rqledger"]:
         assert f"COPY {package} ./{package}" in dockerfile
+    assert re.search(r"^COPY pyproject.toml setup.py ", dockerfile, flags=re.M)

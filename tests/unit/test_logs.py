@@ -5,8 +5,8 @@ import logging
 
 import pytest
 
-from entrypoints.logs import JsonLines, apply_log_format
-from entrypoints.settings import load_settings
+from rqledger.entrypoints.logs import JsonLines, apply_log_format
+from rqledger.entrypoints.settings import load_settings
 
 
 def record(**extra) -> logging.LogRecord:

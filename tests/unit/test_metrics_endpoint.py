@@ -5,18 +5,18 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from adapters.memory import InMemoryWorker
-from application.schedules import ScheduleRequest
-from application.tasks import TaskRequest
-from entrypoints.container import build_container
-from entrypoints.settings import load_settings
-from entrypoints.web import create_app
+from rqledger.adapters.memory import InMemoryWorker
+from rqledger.application.schedules import ScheduleRequest
+from rqledger.application.tasks import TaskRequest
+from rqledger.entrypoints.container import build_container
+from rqledger.entrypoints.settings import load_settings
+from rqledger.entrypoints.web import create_app
 
 
 @pytest.fixture
 def container():
     return build_container(load_settings({"RQLEDGER_STORAGE": "memory", "RQLEDGER_QUEUE_BACKEND": "memory",
-                                          "RQLEDGER_QUEUES": "default,mail"}))
+                                          "RQLEDGER_QUEUES": "default,mail", "RQLEDGER_TASK_MODULES": "rqledger.demo"}))
 
 
 def scrape(container) -> dict:
@@ -88,3 +88,13 @@ def test_needs_the_token_when_one_is_set():
     client = create_app(container).test_client()
     assert client.get("/metrics").status_code == 401
     assert client.get("/metrics", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+
+
+def test_a_paused_queue_is_1_in_rqledger_queue_paused(container):
+    container.pause_queue()("mail", reason="the relay is down")
+
+    paused = samples(scrape(container)["rqledger_queue_paused"])
+
+    assert paused == {(("queue", "default"),): 0, (("queue", "mail"),): 1}
+    container.resume_queue()("mail")
+    assert samples(scrape(container)["rqledger_queue_paused"])[(("queue", "mail"),)] == 0

@@ -4,14 +4,14 @@ from datetime import timedelta
 
 import pytest
 
-from application.ports import ScheduleQuery, TaskQuery
-from application.purge import PurgeRuns, PurgeTasks
-from application.registry import task
-from application.schedules import ScheduleRequest
-from application.tasks import TaskRequest
-from domain.errors import InvalidArguments
-from domain.schedule import RunStatus
-from domain.task import TaskStatus
+from rqledger.application.ports import ScheduleQuery, TaskQuery
+from rqledger.application.purge import PurgeRuns, PurgeTasks
+from rqledger.application.registry import task
+from rqledger.application.schedules import ScheduleRequest
+from rqledger.application.tasks import TaskRequest
+from rqledger.domain.errors import InvalidArguments
+from rqledger.domain.schedule import RunStatus
+from rqledger.domain.task import TaskStatus
 
 
 @pytest.fixture

@@ -2,12 +2,12 @@
 
 import pytest
 
-from adapters.memory.inspector import InMemoryJobInspector
-from application.reconcile import JobReport, JobState, Reconcile
-from application.registry import task
-from application.tasks import TaskRequest
-from domain.retry import Retry
-from domain.task import TaskStatus
+from rqledger.adapters.memory.inspector import InMemoryJobInspector
+from rqledger.application.reconcile import JobReport, JobState, Reconcile
+from rqledger.application.registry import task
+from rqledger.application.tasks import TaskRequest
+from rqledger.domain.retry import Retry
+from rqledger.domain.task import TaskStatus
 
 
 @pytest.fixture
@@ -225,3 +225,58 @@ def test_an_outcome_its_live_worker_is_about_to_write_is_left_to_it_for_the_grac
     service.clock.advance(11)  # past the grace: the worker never wrote it (e.g. the ledger was down)
     assert reconcile().ended == [1]
     assert service.get(1).result == {"result": 3}
+
+
+def test_an_attempt_whose_work_horse_runs_on_after_its_worker_died_is_left_to_it(service, reconcile):
+    """A SIGKILLed worker's work-horse runs on: no retry may start beside it, and its outcome is its own."""
+    service.enqueue(TaskRequest("patient"))
+    service.queue.take_due()
+    service.execution.start(1, "w-dead")
+    reconcile.inspector.states[1] = JobReport(JobState.STARTED)
+    reconcile.inspector.running.add(1)
+    service.clock.advance(600)
+    assert not reconcile()
+    assert service.get(1).status is TaskStatus.RUNNING and service.get(1).attempts == 1
+
+    service.execution.finish(1, 1, "ok")  # the orphan records its own outcome
+    reconcile.inspector.running.clear()
+    assert not reconcile()
+    done = service.get(1)
+    assert done.status is TaskStatus.FINISHED and done.attempts == 1 and "reconciler" not in done.log
+
+
+def test_an_attempt_whose_job_the_queue_gave_up_is_left_to_its_running_work_horse(service, reconcile):
+    """RQ fails an abandoned job (its worker's heartbeats stopped) while the orphaned work-horse still runs it."""
+    service.enqueue(TaskRequest("add", [1, 2]))
+    service.queue.take_due()
+    service.execution.start(1, "w-dead")
+    reconcile.inspector.states[1] = JobReport(JobState.FAILED, error="AbandonedJobError")
+    reconcile.inspector.running.add(1)
+    service.clock.advance(11)
+    assert not reconcile()
+    assert service.get(1).status is TaskStatus.RUNNING
+
+
+def test_an_attempt_is_ended_once_its_work_horse_stops_signing_too(service, reconcile):
+    service.enqueue(TaskRequest("patient"))
+    service.queue.take_due()
+    service.execution.start(1, "w-dead")
+    reconcile.inspector.states[1] = JobReport(JobState.STARTED)
+    reconcile.inspector.running.add(1)
+    assert not reconcile()
+    reconcile.inspector.running.clear()  # the work-horse died as well (or was never forked)
+    assert reconcile().retried == [1]
+    assert "its worker w-dead is gone" in service.get(1).log
+
+
+def test_a_queued_row_whose_dead_worker_s_work_horse_runs_on_is_not_delivered_again(service, reconcile):
+    """The worker died after the fork: its work-horse starts the attempt itself (or finds it taken)."""
+    service.enqueue(TaskRequest("add", [1, 2]))
+    service.queue.take_due()
+    reconcile.inspector.states[1] = JobReport(JobState.STARTED, worker="w-dead")
+    reconcile.inspector.running.add(1)
+    service.clock.advance(11)
+    assert not reconcile()
+    assert reconcile.inspector.released == []
+    reconcile.inspector.running.clear()
+    assert reconcile().requeued == [1]

@@ -2,9 +2,9 @@ from typing import Optional
 
 import pytest
 
-from application.registry import TaskRegistry, task
-from domain.errors import InvalidArguments, UnknownTaskType
-from domain.retry import Retry
+from rqledger.application.registry import TaskRegistry, task
+from rqledger.domain.errors import InvalidArguments, UnknownTaskType
+from rqledger.domain.retry import Retry
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_parameters_describe_the_signature(typed):
 
 
 def test_set_progress_outside_a_task_does_nothing_and_inside_reaches_the_sink():
-    from application.progress import reporting_to, set_progress
+    from rqledger.application.progress import reporting_to, set_progress
 
     set_progress(50)  # a plain call in a user's own test
 

@@ -3,8 +3,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from domain.errors import IllegalTransition, InvalidSchedule
-from domain.schedule import (RUN_TRANSITIONS, SCHEDULE_TRANSITIONS, RunStatus, ScheduledTask, ScheduledTaskInstance,
+from rqledger.domain.errors import IllegalTransition, InvalidSchedule
+from rqledger.domain.schedule import (RUN_TRANSITIONS, SCHEDULE_TRANSITIONS, RunStatus, ScheduledTask, ScheduledTaskInstance,
                              ScheduleStatus, Timing)
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -16,6 +16,10 @@ def parent(total_runs: int | None = None) -> ScheduledTask:
 
 
 def run_of(schedule: ScheduledTask, status: RunStatus, n: int = 0) -> ScheduledTaskInstance:
+    if status is RunStatus.MISSED:  # created missed (recorded after its time), never started
+        run = schedule.missed_run(NOW + timedelta(seconds=10 * n), NOW, "missed")
+        run.id = n + 1
+        return run
     run = schedule.start_run(NOW + timedelta(seconds=10 * n), NOW)
     run.id = n + 1
     {RunStatus.FINISHED: lambda: run.finish(1, NOW), RunStatus.FAILED: lambda: run.fail("boom", NOW),
@@ -27,9 +31,9 @@ def run_of(schedule: ScheduledTask, status: RunStatus, n: int = 0) -> ScheduledT
 def test_every_run_status_pair_follows_the_table(current, target):
     run = run_of(parent(), current)
     verbs = {RunStatus.FINISHED: lambda: run.finish(1, NOW), RunStatus.FAILED: lambda: run.fail("x", NOW),
-             RunStatus.CANCELED: lambda: run.cancel(NOW), RunStatus.RUNNING: None}
+             RunStatus.CANCELED: lambda: run.cancel(NOW), RunStatus.RUNNING: None, RunStatus.MISSED: None}
     if verbs[target] is None:
-        return  # nothing leads back to running: a run is created running
+        return  # nothing leads to running or missed: a run is created running, or missed
     if target in RUN_TRANSITIONS[current]:
         verbs[target]()
         assert run.status is target

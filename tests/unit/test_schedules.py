@@ -4,12 +4,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from application.errors import QueueUnavailable, ScheduleNotRegistered
-from application.ports import ScheduleQuery
-from application.registry import task
-from application.schedules import ScheduleRequest
-from domain.errors import DuplicateRun, InvalidArguments, InvalidSchedule, ScheduleNotFound, UnknownTaskType
-from domain.schedule import RunStatus, ScheduleStatus
+from rqledger.application.errors import QueueUnavailable, ScheduleNotRegistered
+from rqledger.application.ports import ScheduleQuery
+from rqledger.application.registry import task
+from rqledger.application.schedules import ScheduleRequest
+from rqledger.domain.errors import DuplicateRun, InvalidArguments, InvalidSchedule, ScheduleNotFound, UnknownTaskType
+from rqledger.domain.schedule import RunStatus, ScheduleStatus
 
 
 @pytest.fixture
@@ -184,8 +184,8 @@ def test_runs_are_listed_newest_first_in_pages(service, tasks):
 
 
 def test_two_firings_starting_at_once_both_count_on_the_parent(service, tasks):
-    from adapters.cron import CroniterCalendar
-    from application.runs import ScheduledRuns
+    from rqledger.adapters.cron import CroniterCalendar
+    from rqledger.application.runs import ScheduledRuns
 
     schedule, _ = service.register_schedule(ScheduleRequest("report", ["cron"], cron="* * * * *"))
     first_at = datetime(2026, 1, 1, 0, 1, tzinfo=timezone.utc)

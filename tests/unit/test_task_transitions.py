@@ -3,9 +3,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from domain.errors import IllegalTransition
-from domain.retry import Retry
-from domain.task import TRANSITIONS, AttemptOutcome, Task, TaskStatus
+from rqledger.domain.errors import IllegalTransition
+from rqledger.domain.retry import Retry
+from rqledger.domain.task import TRANSITIONS, AttemptOutcome, Task, TaskStatus
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 S = TaskStatus
@@ -135,3 +135,28 @@ def test_retry_intervals_repeat_the_last_one():
     policy = Retry(max=4, interval=[1, 2])
     assert [policy.delay_before(n) for n in (1, 2, 3, 4)] == [1, 2, 2, 2]
     assert Retry.from_dict(policy.to_dict()) == policy
+
+
+def test_a_unique_task_holds_its_key_only_while_queued_or_running():
+    task = Task(name="export", owner="ann", unique=True, retry_policy=Retry(max=1, interval=1))
+    key = task.unique_key
+    assert key is not None and len(key) == 64
+    task.start("w", NOW)
+    assert task.unique_key == key
+    task.requeue_for_retry("boom", NOW)
+    assert task.unique_key == key
+    task.start("w", NOW)
+    task.fail("boom", NOW)
+    assert task.unique_key is None
+    task.retry(NOW)
+    assert task.unique_key == key
+
+
+def test_the_key_is_per_type_and_owner_and_the_tasks_of_no_owner_share_one():
+    def key(name, owner):
+        return Task(name=name, owner=owner, unique=True).unique_key
+
+    assert key("export", "ann") == key("export", "ann")
+    assert len({key("export", "ann"), key("export", "bob"), key("export", None), key("import", "ann"),
+                key("export", "None")}) == 5
+    assert Task(name="export", owner="ann").unique_key is None  # a type that is not unique holds none

@@ -2,15 +2,15 @@
 
 import pytest
 
-from application.errors import TaskNotQueued
-from application.ports import TaskQuery
-from application.progress import set_progress
-from application.registry import task
-from application.tasks import TaskRequest
-from domain.errors import (DuplicateUniqueTask, IllegalTransition, InvalidArguments, TaskNotFound, TaskStillActive,
+from rqledger.application.errors import TaskNotQueued
+from rqledger.application.ports import TaskQuery
+from rqledger.application.progress import set_progress
+from rqledger.application.registry import task
+from rqledger.application.tasks import TaskRequest
+from rqledger.domain.errors import (DuplicateUniqueTask, IllegalTransition, InvalidArguments, TaskNotFound, TaskStillActive,
                            UnknownTaskType)
-from domain.retry import Retry
-from domain.task import AttemptOutcome, TaskStatus
+from rqledger.domain.retry import Retry
+from rqledger.domain.task import AttemptOutcome, TaskStatus
 
 
 @pytest.fixture
@@ -254,7 +254,7 @@ def test_a_batch_is_validated_whole_before_anything_is_written(service, tasks):
 
 
 def test_two_deliveries_racing_to_start_one_task_start_it_once(service, tasks):
-    from application.execution import TaskExecution
+    from rqledger.application.execution import TaskExecution
 
     service.enqueue(TaskRequest("add", [1, 2]))
 
@@ -274,3 +274,38 @@ def test_two_deliveries_racing_to_start_one_task_start_it_once(service, tasks):
     assert second.start(1, "w2") is None
     stored = service.get(1)
     assert (stored.status, stored.attempts, stored.worker) == (TaskStatus.RUNNING, 1, "w1")
+
+
+def test_a_batch_holding_a_unique_type_twice_names_both_items_and_writes_nothing(service, tasks):
+    with pytest.raises(DuplicateUniqueTask, match=r"holds it twice for owner 'ann' \(items 0 and 2\)") as refused:
+        service.enqueue.many([TaskRequest("export", ["a"], owner="ann"), TaskRequest("add", [1, 2]),
+                              TaskRequest("export", ["b"], owner="ann")])
+    assert (refused.value.index, refused.value.earlier_index, refused.value.existing_id) == (2, 0, None)
+    assert service.list(TaskQuery()).items == []
+
+
+def test_a_batch_meeting_an_active_unique_task_names_the_item_and_the_task(service, tasks):
+    active = service.enqueue(TaskRequest("export", ["a"], owner="ann"))
+    with pytest.raises(DuplicateUniqueTask, match=f"task {active.id} is already queued or running") as refused:
+        service.enqueue.many([TaskRequest("add", [1, 2]), TaskRequest("export", ["b"], owner="ann")])
+    assert (refused.value.index, refused.value.existing_id) == (1, active.id)
+
+
+def test_a_retry_of_a_unique_task_is_refused_while_another_of_its_type_and_owner_is_active(service, tasks):
+    first = service.enqueue(TaskRequest("export", ["ann"], owner="ann"))
+    service.cancel(first.id)
+    second = service.enqueue(TaskRequest("export", ["ann"], owner="ann"))
+    with pytest.raises(DuplicateUniqueTask, match=f"task {second.id} is already queued or running"):
+        service.retry(first.id)
+    assert service.get(first.id).status is TaskStatus.CANCELED
+    service.cancel(second.id)
+    assert service.retry(first.id).status is TaskStatus.QUEUED
+    with pytest.raises(DuplicateUniqueTask, match=f"task {first.id} is already queued or running"):
+        service.enqueue(TaskRequest("export", ["ann"], owner="ann"))
+
+
+def test_an_owner_less_unique_task_is_refused_while_any_owners_is_active(service, tasks):
+    service.enqueue(TaskRequest("export", ["ann"], owner="ann"))
+    with pytest.raises(DuplicateUniqueTask):
+        service.enqueue(TaskRequest("export", ["x"]))
+    service.enqueue(TaskRequest("export", ["bob"], owner="bob"))  # an owner's own is counted per owner

@@ -1,12 +1,12 @@
-"""Fast mode's write-behind (adapters.rq.handoff): an attempt's outcome is written before its task starts again."""
+"""Fast mode's write-behind (rqledger.adapters.rq.handoff): an attempt's outcome is written before its task starts again."""
 
 import copy
 import threading
 from datetime import datetime, timezone
 
-from adapters.rq.handoff import AttemptHandoff
-from adapters.rq.queue import JOB_FUNC
-from domain.task import Task, TaskStatus
+from rqledger.adapters.rq.handoff import AttemptHandoff
+from rqledger.adapters.rq.queue import JOB_FUNC
+from rqledger.domain.task import Task, TaskStatus
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 

@@ -7,10 +7,10 @@ import threading
 from apiflask import APIBlueprint, HTTPError
 from flask import Response, current_app
 
-from entrypoints.web.context import container
-from entrypoints.web.openapi import ERROR_REF
-from entrypoints.web.schemas import EventsQuery
-from entrypoints.web.sse import event_stream
+from rqledger.entrypoints.web.context import container
+from rqledger.entrypoints.web.openapi import ERROR_REF
+from rqledger.entrypoints.web.schemas import EventsQuery
+from rqledger.entrypoints.web.sse import event_stream
 
 bp = APIBlueprint("api_events", __name__, url_prefix="/api", tag="Events")
 

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from application.ports import ScheduleQuery, TaskQuery
-from application.schedules import ScheduleRequest
-from application.tasks import TaskRequest
-from domain.retry import Retry
-from domain.schedule import ScheduleStatus
-from domain.task import TaskStatus
+from rqledger.application.ports import ScheduleQuery, TaskQuery
+from rqledger.application.schedules import ScheduleRequest
+from rqledger.application.tasks import TaskRequest
+from rqledger.domain.retry import Retry
+from rqledger.domain.schedule import ScheduleStatus
+from rqledger.domain.task import TaskStatus
 
 
 def task_request(body: dict) -> TaskRequest:
     retry = body.get("retry")
     return TaskRequest(
         name=body["name"], args=body["args"], kwargs=body["kwargs"], description=body["description"],
-        owner=body["owner"], queue=body["queue"], timeout=body["timeout"],
+        owner=body.get("owner"), queue=body["queue"], timeout=body["timeout"], priority=body.get("priority"),
         retry=Retry(max=retry["max"], interval=retry["interval"]) if retry else None,
     )
 
 
 def schedule_request(body: dict) -> ScheduleRequest:
     return ScheduleRequest(name=body["name"], args=body["args"], kwargs=body["kwargs"],
-                           description=body["description"], at=body["at"], interval=body["interval"],
-                           repeat=body["repeat"], cron=body["cron"])
+                           description=body["description"], owner=body.get("owner"), at=body["at"],
+                           interval=body["interval"], repeat=body["repeat"], cron=body["cron"],
+                           catch_up=body["catch_up"], expect_every=body.get("expect_every"),
+                           alert_after_failures=body.get("alert_after_failures"))
 
 
 def _statuses(text: str | None, enum) -> frozenset:
@@ -40,7 +42,7 @@ def task_query(query: dict) -> TaskQuery:
 
 def schedule_query(query: dict) -> ScheduleQuery:
     return ScheduleQuery(statuses=_statuses(query["status"], ScheduleStatus), name=query["name"],
-                         limit=query["limit"], before_id=_cursor(query["cursor"]))
+                         owner=query["owner"], limit=query["limit"], before_id=_cursor(query["cursor"]))
 
 
 def page_args(query: dict) -> dict:

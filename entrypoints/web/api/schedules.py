@@ -5,14 +5,18 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 from flask import url_for
 
-from entrypoints.web.api.requests import page_args, schedule_query, schedule_request
-from entrypoints.web.context import container
-from entrypoints.web.openapi import ERROR_REF, SCHEDULE_REF
-from entrypoints.web.records import (RunPageOut, ScheduleDetailOut, ScheduleOut, SchedulePageOut,
+from rqledger.entrypoints.web.api.requests import page_args, schedule_query, schedule_request
+from rqledger.entrypoints.web.context import container
+from rqledger.entrypoints.web.openapi import ERROR_REF, SCHEDULE_REF
+from rqledger.entrypoints.web.records import (RunPageOut, ScheduleDetailOut, ScheduleOut, SchedulePageOut,
                                      page_of)
-from entrypoints.web.schemas import PageQuery, ScheduleIn, ScheduleListQuery
+from rqledger.entrypoints.web.schemas import PageQuery, ScheduleIn, ScheduleListQuery
 
 bp = APIBlueprint("api_schedules", __name__, url_prefix="/api", tag="Schedules")
+
+# another writer (a run starting or ending, another request) changed the schedule at the same moment
+CHANGED_MEANWHILE = {"description": "the schedule changed at the same moment (a run started or ended): try again",
+                     "content": {"application/json": {"schema": ERROR_REF}}}
 
 
 @bp.post("/schedules")
@@ -21,6 +25,7 @@ bp = APIBlueprint("api_schedules", __name__, url_prefix="/api", tag="Schedules")
 @bp.doc(responses={
     200: {"description": "the existing schedule with this name, args and kwargs: it takes the new timing "
                          "and runs again", "content": {"application/json": {"schema": SCHEDULE_REF}}},
+    409: CHANGED_MEANWHILE,
     503: {"description": "stored, but the scheduler could not take it yet (it is re-created when the scheduler "
                          "starts)", "content": {"application/json": {"schema": ERROR_REF}}},
 })
@@ -30,7 +35,7 @@ def register_schedule(body):
     Registering the same name with the same args and kwargs again updates and revives the existing schedule.
     """
     schedule, created = container().register_schedule()(schedule_request(body))
-    location = {"Location": url_for("api_schedules.get_schedule", schedule_id=schedule.id)}
+    location = {"Location": url_for(".get_schedule", schedule_id=schedule.id)}
     return schedule, 201 if created else 200, location
 
 
@@ -60,6 +65,7 @@ def list_runs(schedule_id, query):
 
 @bp.post("/schedules/<id:schedule_id>/cancel")
 @bp.output(ScheduleOut)
+@bp.doc(responses={409: CHANGED_MEANWHILE})
 def cancel_schedule(schedule_id):
     """Stop a schedule for good (status death)"""
     return container().cancel_schedule()(schedule_id)
@@ -67,6 +73,7 @@ def cancel_schedule(schedule_id):
 
 @bp.delete("/schedules/<id:schedule_id>")
 @bp.output({}, status_code=204)
+@bp.doc(responses={409: CHANGED_MEANWHILE})
 def delete_schedule(schedule_id):
     """Delete a schedule and all its runs"""
     container().delete_schedule()(schedule_id)

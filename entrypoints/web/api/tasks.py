@@ -5,13 +5,14 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 from flask import url_for
 
-from domain.errors import DomainError
-from entrypoints.web.api.requests import task_query, task_request
-from entrypoints.web.context import container
-from entrypoints.web.errors import describe, error_body
-from entrypoints.web.openapi import ERROR_REF
-from entrypoints.web.records import TaskBatchOut, TaskDetailOut, TaskOut, TaskPageOut, tasks_response
-from entrypoints.web.schemas import BatchIn, TaskIn, TaskListQuery
+from rqledger.application.queues import waiting_reasons
+from rqledger.domain.errors import DomainError, DuplicateUniqueTask
+from rqledger.entrypoints.web.api.requests import task_query, task_request
+from rqledger.entrypoints.web.context import container
+from rqledger.entrypoints.web.errors import describe, error_body
+from rqledger.entrypoints.web.openapi import ERROR_REF
+from rqledger.entrypoints.web.records import TaskBatchOut, TaskDetailOut, TaskOut, TaskPageOut, tasks_response
+from rqledger.entrypoints.web.schemas import BatchIn, TaskIn, TaskListQuery
 
 bp = APIBlueprint("api_tasks", __name__, url_prefix="/api", tag="Tasks")
 
@@ -33,14 +34,14 @@ def enqueue_task(body):
     Arguments are checked against the task function's signature before anything is stored.
     """
     task = container().enqueue_task()(task_request(body))
-    return task, 202, {"Location": url_for("api_tasks.get_task", task_id=task.id)}
+    return task, 202, {"Location": url_for(".get_task", task_id=task.id)}
 
 
 @bp.post("/tasks/batch")
 @bp.input(BatchIn, arg_name="body")
 @bp.output(TaskBatchOut, status_code=202, description="all queued")
 @bp.doc(responses={
-    409: "a task type is unique and one is already queued or running",
+    409: "a task type is unique and one is already queued or running, or the batch holds it twice: names the index",
     503: {"description": "Redis is down: the rows exist, failed", "content": {"application/json": {"schema": ERROR_REF}}},
 })
 def enqueue_batch(body):
@@ -48,6 +49,8 @@ def enqueue_batch(body):
 
     All are validated first (a 422 names the index of each refused one, and nothing
     is enqueued), then written in one transaction and handed to Redis in one pipeline.
+    A unique type refused (409) is named by its index too, and by the index of the
+    batch's earlier task it repeats, or the id of the task already queued or running.
     """
     enqueue = container().enqueue_task()
     requests = [task_request(item) for item in body["tasks"]]
@@ -63,7 +66,25 @@ def enqueue_batch(body):
         body = error_body("invalid_batch", f"{len(refused)} of {len(requests)} tasks refused, none enqueued: {message}",
                           f"tasks.{refused[0]['index']}", items=refused)
         return _json(body, 422)
-    return tasks_response(enqueue.built(tasks), 202)
+    try:
+        written = enqueue.built(tasks)
+    except DuplicateUniqueTask as exc:
+        if exc.index is None:
+            raise
+        return _json(_duplicate_in_batch(exc, len(requests)), 409)
+    return tasks_response(written, 202)
+
+
+def _duplicate_in_batch(exc: DuplicateUniqueTask, size: int) -> dict:
+    """The 409 of a batch, shaped like its 422: the refused task's index (the batch was rolled back, so an
+    id of the batch's own would name nothing), the earlier index it repeats or the active task's id."""
+    item = {"index": exc.index, **describe(exc)[0]["error"]}
+    if exc.earlier_index is not None:
+        item["earlier_index"] = exc.earlier_index
+    if exc.existing_id is not None:
+        item["existing_id"] = exc.existing_id
+    return error_body(item["code"], f"1 of {size} tasks refused, none enqueued: tasks[{exc.index}]: {exc}",
+                      f"tasks.{exc.index}", items=[item])
 
 
 @bp.get("/tasks")
@@ -74,16 +95,26 @@ def list_tasks(query):
 
     Follow `next_cursor` (pass it as `cursor`) for the next page; it is null on the last one.
     """
-    page = container().list_tasks()(task_query(query))
+    services = container()
+    page = services.list_tasks()(task_query(query))
     cursor = page.next_cursor
-    return tasks_response(page.items, next_cursor=None if cursor is None else str(cursor))
+    return tasks_response(page.items, waiting=waiting_reasons(page.items, services.queue_pauses()),
+                          next_cursor=None if cursor is None else str(cursor))
 
 
 @bp.get("/tasks/<id:task_id>")
 @bp.output(TaskDetailOut)
 def get_task(task_id):
-    """One task, with live progress and every attempt"""
-    return container().get_task()(task_id)
+    """One task, with live progress and every attempt
+
+    A queued task of a paused queue says so in `waiting`.
+    """
+    services = container()
+    task = services.get_task()(task_id)
+    waiting = waiting_reasons([task], services.queue_pauses())
+    if not waiting:
+        return task
+    return _json({**TaskDetailOut().dump(task), "waiting": waiting[task.id]}, 200)
 
 
 @bp.post("/tasks/<id:task_id>/cancel")

@@ -1,12 +1,24 @@
 // The dashboard's behaviour: fetch the server-rendered sections, move progress bars on
-// Server-Sent Events, send the buttons' and the form's API calls. No framework, no build step.
+// Server-Sent Events, send the buttons' and the form's API calls (one by one for a bulk action on the task list
+// or a failure group). No framework, no build step.
 "use strict";
 
 (function () {
   const TOKEN_KEY = "rqledger.token";
-  const TASK_SECTIONS = ["active", "finished", "failed"];
-  const ALL_SECTIONS = TASK_SECTIONS.concat(["schedules"]);
+  // the sections this page has: the overview's four, one task's on its own page, the task list, the failures
+  const ALL_SECTIONS = Array.from(document.querySelectorAll("[data-section]"), (e) => e.dataset.section);
+  const TASK_SECTIONS = ALL_SECTIONS.filter((name) => ["active", "finished", "failed", "task"].includes(name));
+  // sections that say which task events concern them (data-watch-*): the list's and the failures'
+  const WATCHED = Array.from(document.querySelectorAll("[data-section][data-watch]"));
+  const TASK_PAGE = document.body.dataset.page === "task";
+  const SCHEDULE_PAGE = document.body.dataset.page === "schedule";
+  // the sections that show schedules and their runs: the overview's card, the schedules page, one schedule's
+  const RUN_SECTIONS = ALL_SECTIONS.filter((name) => ["schedules", "schedules_list", "schedule"].includes(name));
   const tokenRequired = document.body.dataset.tokenRequired === "true";
+  // where the page is mounted ("" at the root, "/tasks" inside an app): every address below starts there
+  const BASE = document.body.dataset.base || "";
+  // behind the host app's login, its session cookie is the authority; with tokens no cookie ever is
+  const CREDENTIALS = document.body.dataset.session === "true" ? "same-origin" : "omit";
   let events = null;
   let pending = new Set();
   let refreshTimer = null;
@@ -21,9 +33,13 @@
     const headers = { Accept: "application/json, text/html" };
     if (token()) headers.Authorization = "Bearer " + token();
     if (body !== undefined) headers["Content-Type"] = "application/json";
-    const response = await fetch(path, {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "omit",
+    const response = await fetch(BASE + path, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: CREDENTIALS,
     });
+    if (response.status === 401 && CREDENTIALS === "same-origin") {
+      flash("Your session has ended: sign in again.", "error");
+      throw new Error("signed out");
+    }
     if (response.status === 401) {
       askForToken(token() ? "That token was refused." : "");
       throw new Error("an API token is required");
@@ -54,7 +70,7 @@
   async function loadSection(name) {
     const target = document.querySelector(`[data-section="${name}"]`);
     try {
-      const response = await request("GET", "/dashboard/sections/" + name);
+      const response = await request("GET", target.dataset.path || "/dashboard/sections/" + name);
       if (!response.ok) {
         target.innerHTML = "";
         const p = document.createElement("p");
@@ -63,7 +79,11 @@
         target.appendChild(p);
         return;
       }
+      const checked = selectedIds(target);
       target.innerHTML = await response.text();
+      // a re-read keeps what the user had selected (rows still shown stay ticked)
+      target.querySelectorAll("input[data-select]").forEach((box) => { box.checked = checked.includes(box.value); });
+      updateSelection();
     } catch (e) { /* 401 handled by request(); network errors: the next event or reconnect retries */ }
   }
 
@@ -96,28 +116,52 @@
     });
   }
 
+  // Whether a task's event changes what a watched section shows: a row (or a failure group) of it whose status
+  // moved, or a task it would now list (its filters' statuses and task type; only on the newest page).
+  function concerns(section, event) {
+    const shown = section.querySelector(`[data-task-row="${event.id}"], [data-task-ids~="${event.id}"]`);
+    if (shown) return shown.dataset.status !== event.status;
+    const watch = section.dataset;
+    if (watch.watchNew !== "true") return false;
+    const statuses = (watch.watchStatuses || "").split(" ").filter(Boolean);
+    if (statuses.length && !statuses.includes(event.status)) return false;
+    return !watch.watchName || watch.watchName === event.name;
+  }
+
   function onEvent(message) {
     let event;
     try { event = JSON.parse(message.data); } catch (e) { return; }
-    if (event.kind === "task") {
+    if (event.kind === "task" && WATCHED.length) {
       const row = document.querySelector(`[data-task-row="${event.id}"]`);
+      if (row && row.dataset.status === event.status) moveProgress(event.id, event.progress);
+      const names = WATCHED.filter((section) => concerns(section, event)).map((section) => section.dataset.section);
+      if (names.length) refresh(names);
+    } else if (event.kind === "task") {
+      const row = document.querySelector(`[data-task-row="${event.id}"]`);
+      if (!row && TASK_PAGE) return;  // another task than this page's
       if (row && row.dataset.status === event.status) {
         moveProgress(event.id, event.progress);
       } else {
         refresh(TASK_SECTIONS);
       }
-    } else if (event.kind === "run") {
+    } else if (event.kind === "run" && RUN_SECTIONS.length) {
       const row = document.querySelector(`[data-run-row="${event.id}"]`);
-      if (!row || row.dataset.status !== event.status) refresh(["schedules"]);
+      if (!row || row.dataset.status !== event.status) refresh(RUN_SECTIONS);
     } else if (event.kind === "resync") {
       refresh(ALL_SECTIONS);
     }
   }
 
+  // Leaving the page closes its stream at once: left open (a page kept for back/forward), each stream held one
+  // of the browser's six connections to this host, and the seventh page in a minute waited for one (seen in
+  // headless Chromium, tests/browser/test_every_page.py).
+  window.addEventListener("pagehide", () => { if (events) { events.close(); events = null; } });
+  window.addEventListener("pageshow", (e) => { if (e.persisted && !events) connect(); });
+
   function connect() {
     if (events) events.close();
-    const url = "/api/events" + (token() ? "?token=" + encodeURIComponent(token()) : "");
-    events = new EventSource(url);
+    const url = BASE + "/api/events" + (token() ? "?token=" + encodeURIComponent(token()) : "");
+    events = new EventSource(url, { withCredentials: CREDENTIALS === "same-origin" });
     events.onmessage = onEvent;
     // Events sent while disconnected are not replayed: re-read everything on every (re)connect.
     events.onopen = () => { setLive("on", "live"); refresh(ALL_SECTIONS); };
@@ -138,6 +182,9 @@
     "delete": (id) => ["DELETE", `/api/tasks/${id}`, `Task ${id} deleted.`],
     "cancel-schedule": (id) => ["POST", `/api/schedules/${id}/cancel`, `Schedule ${id} canceled.`],
     "delete-schedule": (id) => ["DELETE", `/api/schedules/${id}`, `Schedule ${id} and its runs deleted.`],
+    "pause-queue": (name) => ["POST", `/api/queues/${encodeURIComponent(name)}/pause`,
+                              `Queue ${name} paused: its tasks wait until it is resumed.`],
+    "resume-queue": (name) => ["POST", `/api/queues/${encodeURIComponent(name)}/resume`, `Queue ${name} resumed.`],
   };
 
   document.addEventListener("click", async (e) => {
@@ -148,6 +195,8 @@
     button.disabled = true;
     try {
       const response = await request(method, path);
+      if (response.ok && TASK_PAGE && method === "DELETE") { location.href = BASE + "/"; return; }
+      if (response.ok && SCHEDULE_PAGE && method === "DELETE") { location.href = BASE + "/schedules"; return; }
       if (response.ok) flash(done, "info"); else flash(await errorMessage(response), "error");
     } catch (err) {
       flash(err.message, "error");
@@ -156,6 +205,116 @@
       refresh(ALL_SECTIONS);
     }
   });
+
+  // -- bulk actions: the list's selected rows, a failure group's tasks -----------------
+
+  const BULK = {
+    retry: { verb: "Retry", done: "retried" },
+    cancel: { verb: "Cancel", done: "canceled" },
+    delete: { verb: "Delete", done: "deleted" },
+  };
+  const BULK_AT_ONCE = 4;  // requests in flight at a time
+  let bulkPlan = null;
+
+  function selectedIds(within) {
+    return Array.from((within || document).querySelectorAll("input[data-select]:checked"), (box) => box.value);
+  }
+
+  function updateSelection() {
+    const count = $("bulk-count");
+    if (!count) return;
+    const n = selectedIds().length;
+    const boxes = document.querySelectorAll("input[data-select]");
+    count.textContent = n + " selected";
+    document.querySelectorAll("#bulk-bar button[data-bulk]").forEach((button) => { button.disabled = n === 0; });
+    document.querySelectorAll("input[data-select-all]").forEach((all) => {
+      all.checked = boxes.length > 0 && n === boxes.length;
+      all.indeterminate = n > 0 && n < boxes.length;
+    });
+  }
+
+  document.addEventListener("change", (e) => {
+    if (e.target.matches("input[data-select-all]")) {
+      document.querySelectorAll("input[data-select]").forEach((box) => { box.checked = e.target.checked; });
+    }
+    if (e.target.matches("input[data-select], input[data-select-all]")) updateSelection();
+  });
+
+  function tasks(n) { return n + (n === 1 ? " task" : " tasks"); }
+
+  // Asks in the page, with the count it will touch ("Retry 3 tasks?"), before anything is sent.
+  document.addEventListener("click", (e) => {
+    const button = e.target.closest("button[data-bulk]");
+    if (!button || !BULK[button.dataset.bulk]) return;
+    const ids = button.dataset.ids ? button.dataset.ids.split(" ").filter(Boolean) : selectedIds();
+    if (!ids.length) return;
+    bulkPlan = { action: button.dataset.bulk, ids };
+    const verb = BULK[bulkPlan.action].verb;
+    $("bulk-question").textContent = `${verb} ${tasks(ids.length)}?`;
+    $("bulk-detail").textContent = (ids.length <= 12 ? "Tasks " + ids.join(", ") : "Tasks " + ids.slice(0, 12).join(", ")
+      + ` and ${ids.length - 12} more`) + (bulkPlan.action === "delete" ? ": deleted for good." : ".");
+    $("bulk-confirm").textContent = `${verb} ${tasks(ids.length)}`;
+    $("bulk-dialog").showModal();
+    $("bulk-keep").focus();
+  });
+
+  if ($("bulk-form")) $("bulk-form").addEventListener("submit", (e) => {
+    const plan = bulkPlan;
+    bulkPlan = null;
+    if (plan && e.submitter && e.submitter.value === "confirm") runBulk(plan);
+  });
+
+  // Each task through the API's own call (as the buttons do); a summary of what worked and what did not, and why.
+  async function runBulk(plan) {
+    const succeeded = [];
+    const failed = [];
+    const queue = plan.ids.slice();
+    document.querySelectorAll("button[data-bulk]").forEach((button) => { button.disabled = true; });
+    showSummary(`${BULK[plan.action].verb}: ${tasks(plan.ids.length)}…`, []);
+    async function next() {
+      while (queue.length) {
+        const id = queue.shift();
+        const [method, path] = ACTIONS[plan.action](id);
+        try {
+          const response = await request(method, path);
+          if (response.ok) succeeded.push(id); else failed.push([id, await errorMessage(response)]);
+        } catch (err) {
+          failed.push([id, err.message]);
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(BULK_AT_ONCE, queue.length) }, next));
+    failed.sort((a, b) => a[0] - b[0]);
+    showSummary(`${succeeded.length} of ${tasks(plan.ids.length)} ${BULK[plan.action].done}` +
+      (failed.length ? `; ${failed.length} failed:` : "."), failed);
+    document.querySelectorAll("input[data-select]").forEach((box) => { box.checked = false; });
+    document.querySelectorAll("button[data-bulk]").forEach((button) => { button.disabled = false; });
+    updateSelection();
+    refresh(ALL_SECTIONS);
+  }
+
+  function showSummary(text, failed) {
+    const box = $("bulk-summary");
+    box.innerHTML = "";
+    box.className = "bulk-summary" + (failed.length ? " partial" : "");
+    const line = document.createElement("p");
+    line.textContent = text;
+    box.appendChild(line);
+    if (failed.length) {
+      const list = document.createElement("ul");
+      failed.forEach(([id, why]) => {
+        const item = document.createElement("li");
+        item.dataset.failedId = id;
+        const link = document.createElement("a");
+        link.href = BASE + "/tasks/" + encodeURIComponent(id);
+        link.textContent = "task " + id;
+        item.append(link, ": " + why);
+        list.appendChild(item);
+      });
+      box.appendChild(list);
+    }
+    box.hidden = false;
+  }
 
   // -- the enqueue form -----------------------------------------------------------
 
@@ -244,9 +403,24 @@
     }
   }
 
-  $("task-type").addEventListener("change", showTaskType);
+  // "Copy" next to a result: the whole value, as JSON
+  document.addEventListener("click", async (e) => {
+    const button = e.target.closest("button[data-copy]");
+    if (!button) return;
+    e.preventDefault();
+    const source = document.getElementById(button.dataset.copy);
+    try {
+      await navigator.clipboard.writeText(source ? source.textContent : "");
+      flash("Copied.", "info");
+    } catch (err) {
+      flash("The browser did not allow copying: select the text instead.", "error");
+    }
+  });
 
-  $("enqueue-form").addEventListener("submit", async (e) => {
+  const FORM = $("enqueue-form");  // the overview's; a task's page has none
+  if (FORM) $("task-type").addEventListener("change", showTaskType);
+
+  if (FORM) FORM.addEventListener("submit", async (e) => {
     e.preventDefault();
     const errorBox = $("enqueue-error");
     errorBox.hidden = true;
@@ -260,7 +434,7 @@
         }
         body.kwargs[input.dataset.param] = value;
       });
-      const owner = $("task-owner").value.trim();
+      const owner = $("task-owner") ? $("task-owner").value.trim() : "";
       const description = $("task-description").value.trim();
       const timeout = $("task-timeout").value.trim();
       if (owner) body.owner = owner;
@@ -319,9 +493,11 @@
   });
 
   function start() {
-    loadTaskTypes();
+    if (FORM) loadTaskTypes();
     connect();  // onopen re-reads every section
   }
+
+  updateSelection();  // a browser may bring back ticked boxes (back button)
 
   if (tokenRequired && !token()) {
     setLive("off", "locked");

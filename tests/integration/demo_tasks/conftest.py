@@ -1,4 +1,9 @@
-"""A local web server for URLs, and a service container (memory adapters) with a private media and outbox folder."""
+"""A local web server for URLs, and a service container (memory adapters) with a private media and outbox folder.
+
+The web server is on 127.0.0.1, which the demo tasks refuse to fetch unless RQLEDGER_FETCH_ALLOW_PRIVATE is on:
+the service's environment turns it on, and asking for `site` installs the service (a test that wants the
+default changes `service_env` first).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from entrypoints import runtime
-from entrypoints.container import build_container
-from entrypoints.settings import load_settings
+from rqledger.entrypoints import runtime
+from rqledger.entrypoints.container import build_container
+from rqledger.entrypoints.settings import load_settings
 
 
 class Site:
@@ -26,7 +31,7 @@ class Site:
 
 
 @pytest.fixture
-def site():
+def site(service):
     served = Site()
 
     class Handler(BaseHTTPRequestHandler):
@@ -54,8 +59,9 @@ def site():
 @pytest.fixture
 def service_env(tmp_path):
     """The environment of the service the tasks run in; a test may change it before asking for `service`."""
-    return {"RQLEDGER_STORAGE": "memory", "RQLEDGER_QUEUE_BACKEND": "memory",
-            "RQLEDGER_MEDIA_DIR": str(tmp_path / "media"), "RQLEDGER_MAIL_OUTBOX": str(tmp_path / "outbox")}
+    return {"RQLEDGER_STORAGE": "memory", "RQLEDGER_QUEUE_BACKEND": "memory", "RQLEDGER_TASK_MODULES": "rqledger.demo",
+            "RQLEDGER_MEDIA_DIR": str(tmp_path / "media"), "RQLEDGER_MAIL_OUTBOX": str(tmp_path / "outbox"),
+            "RQLEDGER_FETCH_ALLOW_PRIVATE": "1"}
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 import pytest
 
-from demo_tasks import count_words
-from demo_tasks.fetching import FetchFailed
+from rqledger.demo import count_words
+from rqledger.demo.fetching import FetchFailed
 from tests.services import free_port
 
 
@@ -31,7 +31,7 @@ def test_a_plain_text_url_is_counted_as_it_is(site):
     assert count_words(url=url)["words"] == 3
 
 
-def test_an_unreachable_url_fails_with_a_clear_message():
+def test_an_unreachable_url_fails_with_a_clear_message(service):
     url = f"http://127.0.0.1:{free_port()}/nothing"
     with pytest.raises(FetchFailed, match=rf"could not fetch {url}: .*refused"):
         count_words(url=url)

@@ -1,8 +1,8 @@
 import pytest
 from PIL import Image
 
-from demo_tasks import create_image_set
-from demo_tasks.create_image_set import ImageNotUsable
+from rqledger.demo import create_image_set
+from rqledger.demo.create_image_set import ImageNotUsable
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The demo content of a first `rqledger dev`: enqueued once, into an empty ledger only."""
 
-from application.ports import ScheduleQuery, TaskQuery
-from entrypoints.dev_seed import SAMPLE_IMAGE, seed_demo
+from rqledger.application.ports import ScheduleQuery, TaskQuery
+from rqledger.entrypoints.dev_seed import SAMPLE_IMAGE, seed_demo
 
 
 def test_seeds_an_empty_ledger_once_with_every_kind_of_task_and_a_schedule(service, tmp_path):

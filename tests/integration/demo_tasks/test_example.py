@@ -1,7 +1,7 @@
 import pytest
 
-from application.progress import reporting_to
-from demo_tasks import example
+from rqledger.application.progress import reporting_to
+from rqledger.demo import example
 
 
 class Recorder:

@@ -1,8 +1,8 @@
 import pytest
 
-from demo_tasks import fetch_rss
-from demo_tasks.fetch_rss import NotAFeed
-from demo_tasks.fetching import FetchFailed
+from rqledger.demo import fetch_rss
+from rqledger.demo.fetch_rss import NotAFeed
+from rqledger.demo.fetching import FetchFailed
 from tests.services import free_port
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
@@ -50,7 +50,7 @@ def test_a_page_that_is_not_a_feed_fails_clearly(site):
         fetch_rss(url)
 
 
-def test_an_unreachable_feed_fails_clearly():
+def test_an_unreachable_feed_fails_clearly(service):
     with pytest.raises(FetchFailed, match="could not fetch"):
         fetch_rss(f"http://127.0.0.1:{free_port()}/feed.xml")
 

@@ -13,9 +13,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
-from adapters.mail import MailNotConfigured, MailNotSent, SmtpMailSender
-from demo_tasks import send_mail
-from demo_tasks.send_mail import InvalidMail, build_message
+from rqledger.adapters.mail import MailNotConfigured, MailNotSent, SmtpMailSender
+from rqledger.demo import send_mail
+from rqledger.demo.send_mail import InvalidMail, build_message
 from tests.services import free_port
 
 

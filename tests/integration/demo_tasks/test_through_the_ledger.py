@@ -1,8 +1,8 @@
 """The demo tasks run as a worker runs them: enqueued by name, ended in the ledger with a result or a clear log."""
 
-from adapters.memory import InMemoryWorker
-from application.tasks import TaskRequest
-from domain.task import TaskStatus
+from rqledger.adapters.memory import InMemoryWorker
+from rqledger.application.tasks import TaskRequest
+from rqledger.domain.task import TaskStatus
 from tests.services import free_port
 
 

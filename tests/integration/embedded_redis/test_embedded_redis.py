@@ -14,7 +14,7 @@ from rq import Queue
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from adapters.embedded_redis import EmbeddedRedis, EmbeddedRedisFailed
+from rqledger.adapters.embedded_redis import EmbeddedRedis, EmbeddedRedisFailed
 
 
 @pytest.fixture

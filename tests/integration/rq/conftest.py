@@ -6,9 +6,9 @@ import os
 
 import pytest
 
-from entrypoints import runtime
-from entrypoints.container import build_container
-from entrypoints.settings import load_settings
+from rqledger.entrypoints import runtime
+from rqledger.entrypoints.container import build_container
+from rqledger.entrypoints.settings import load_settings
 from tests.integration.rq.processes import ROOT, WorkerProcess
 from tests.services import private_database
 
@@ -48,7 +48,7 @@ def database_url(request, tmp_path):
 @pytest.fixture
 def ledger_env(redis_url, database_url):
     """Environment of a service on a SQL ledger (schema migrated) and a private Redis database."""
-    from adapters.sqlalchemy import upgrade
+    from rqledger.adapters.sqlalchemy import upgrade
 
     upgrade(database_url)
     env = settings_env(redis_url, RQLEDGER_STORAGE="sqlalchemy", DATABASE_URL=database_url)

@@ -83,3 +83,40 @@ def flaky_now(marker: str) -> dict:
         path.write_text("failed once")
         raise RuntimeError("first attempt fails")
     return {"attempt": "second"}
+
+
+@task(unique=True, description="Export a user's posts")
+def export_user_posts(user_id: int) -> dict:
+    set_progress(50)
+    return {"user": user_id, "posts": 3}
+
+
+@task
+def fan_out(user_id: int) -> dict:
+    """Enqueues another task from inside a worker (on the worker's own ledger)."""
+    return {"child": export_user_posts.using(owner=user_id).enqueue(user_id).id}
+
+
+def _record_span(folder: str, label: str, seconds: float) -> dict:
+    """Writes `<label>.start` (time and pid) when it begins and `<label>.end` when it is done."""
+    started = time.time()
+    (Path(folder) / f"{label}.start").write_text(f"{started} {os.getpid()}")
+    time.sleep(seconds)
+    ended = time.time()
+    (Path(folder) / f"{label}.end").write_text(str(ended))
+    return {"start": started, "end": ended}
+
+
+@task(concurrency=1)
+def one_at_a_time(folder: str, label: str, seconds: float) -> dict:
+    return _record_span(folder, label, seconds)
+
+
+@task(concurrency_per_owner=1)
+def one_per_owner(folder: str, label: str, seconds: float) -> dict:
+    return _record_span(folder, label, seconds)
+
+
+@task(rate_limit="2/3s")
+def two_per_three_seconds(folder: str, label: str) -> dict:
+    return _record_span(folder, label, 0)

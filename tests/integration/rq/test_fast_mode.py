@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from application.tasks import TaskRequest
-from domain.task import TaskStatus
+from rqledger.application.tasks import TaskRequest
+from rqledger.domain.task import TaskStatus
 
 pytestmark = pytest.mark.integration
 

@@ -6,12 +6,12 @@ import pytest
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from adapters.rq import LedgerSimpleWorker
-from application.registry import default_registry, task
-from application.tasks import TaskRequest
-from domain.retry import Retry
-from domain.task import TaskStatus
-from entrypoints.worker import build_worker
+from rqledger.adapters.rq import LedgerSimpleWorker
+from rqledger.application.registry import default_registry, task
+from rqledger.application.tasks import TaskRequest
+from rqledger.domain.retry import Retry
+from rqledger.domain.task import TaskStatus
+from rqledger.entrypoints.worker import build_worker
 
 
 def work(container) -> None:
@@ -108,7 +108,7 @@ def test_a_job_naming_another_type_than_its_row_runs_nothing(memory_container):
     queued = memory_container.enqueue_task()(TaskRequest("explode", ["never"]))
     rq_queue = memory_container.queue().queue("default")
     rq_queue.empty()
-    rq_queue.enqueue("entrypoints.jobs.run_task", queued.id, "greet", job_id=str(queued.id))
+    rq_queue.enqueue("rqledger.entrypoints.task_entry.run_task", queued.id, "greet", job_id=str(queued.id))
 
     work(memory_container)
 
@@ -139,11 +139,11 @@ def test_a_non_dict_result_is_stored_as_result(memory_container, name):
 
 
 def test_a_job_is_delivered_again_later_while_the_ledger_is_unreachable(redis_url, caplog):
-    from adapters.rq import RqTaskQueue
-    from domain.task import Task
-    from entrypoints import runtime
-    from entrypoints.container import build_container
-    from entrypoints.settings import load_settings
+    from rqledger.adapters.rq import RqTaskQueue
+    from rqledger.domain.task import Task
+    from rqledger.entrypoints import runtime
+    from rqledger.entrypoints.container import build_container
+    from rqledger.entrypoints.settings import load_settings
     from tests.integration.rq.conftest import settings_env
     from tests.services import free_port
 
@@ -166,8 +166,8 @@ def test_a_job_is_delivered_again_later_while_the_ledger_is_unreachable(redis_ur
 
 
 def test_a_delivery_that_ran_nothing_is_not_taken_for_the_rows_outcome(memory_container):
-    from adapters.rq import RqJobInspector
-    from application.reconcile import JobState
+    from rqledger.adapters.rq import RqJobInspector
+    from rqledger.application.reconcile import JobState
 
     task = memory_container.enqueue_task()(TaskRequest("answer"))
     with memory_container.uow() as uow:  # another delivery of this job is running it
@@ -195,14 +195,14 @@ class _ProgressRefusingTasks:
         return getattr(self._tasks, name)
 
     def record_progress(self, task_id, attempt, percent):
-        from application.errors import StorageUnavailable
+        from rqledger.application.errors import StorageUnavailable
         raise StorageUnavailable("the database is down (for progress)")
 
 
 def test_a_ledger_that_refuses_progress_does_not_fail_the_task(memory_container, caplog):
-    from adapters.memory import InMemoryUnitOfWork
-    from adapters.rq import LedgerJob
-    from application.execution import TaskExecution
+    from rqledger.adapters.memory import InMemoryUnitOfWork
+    from rqledger.adapters.rq import LedgerJob
+    from rqledger.application.execution import TaskExecution
 
     uow = InMemoryUnitOfWork(memory_container.memory_store())
     uow.tasks = _ProgressRefusingTasks(uow.tasks)
@@ -221,10 +221,10 @@ def test_the_in_process_worker_stays_live_through_a_task_longer_than_the_livenes
     import threading
     import time
 
-    from adapters.rq import RqJobInspector
-    from entrypoints import runtime
-    from entrypoints.container import build_container
-    from entrypoints.settings import load_settings
+    from rqledger.adapters.rq import RqJobInspector
+    from rqledger.entrypoints import runtime
+    from rqledger.entrypoints.container import build_container
+    from rqledger.entrypoints.settings import load_settings
     from tests.integration.rq.conftest import settings_env
 
     ttl = 2  # heartbeats every second: a 3.5 s task outlives the period twice over

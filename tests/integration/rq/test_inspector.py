@@ -7,11 +7,11 @@ from rq import Queue, Worker
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from adapters.rq import LedgerSimpleWorker, RqJobInspector
-from application.reconcile import JobState
-from application.tasks import TaskRequest
-from domain.task import TaskStatus
-from entrypoints.worker import build_worker
+from rqledger.adapters.rq import LedgerSimpleWorker, RqJobInspector
+from rqledger.application.reconcile import JobState
+from rqledger.application.tasks import TaskRequest
+from rqledger.domain.task import TaskStatus
+from rqledger.entrypoints.worker import build_worker
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +59,7 @@ def test_live_workers_are_the_registered_ones(memory_container, inspector):
 def test_numeric_jobs_without_an_active_row_are_foreign(memory_container, inspector):
     ours = enqueue(memory_container, "answer")
     Queue("other", connection=memory_container.rq_connection(), serializer=JSONSerializer).enqueue(
-        "entrypoints.jobs.run_task", 424242, "answer", job_id="424242")
+        "rqledger.entrypoints.task_entry.run_task", 424242, "answer", job_id="424242")
     Queue("other", connection=memory_container.rq_connection()).enqueue("os.getpid", job_id="not-ours")
 
     assert inspector.foreign_jobs({ours.id}) == ["424242"]
@@ -82,10 +82,10 @@ def test_the_reconciler_re_enqueues_a_queued_row_whose_job_a_dead_worker_took(re
 
     from rq.registry import StartedJobRegistry
 
-    from adapters.rq.admission import GuardedJob
-    from entrypoints import runtime
-    from entrypoints.container import build_container
-    from entrypoints.settings import load_settings
+    from rqledger.adapters.rq.allow_list import GuardedJob
+    from rqledger.entrypoints import runtime
+    from rqledger.entrypoints.container import build_container
+    from rqledger.entrypoints.settings import load_settings
     from tests.integration.rq.conftest import settings_env
 
     ttl = 2  # liveness period: a worker silent for 2 s is dead
@@ -126,3 +126,37 @@ def test_the_reconciler_re_enqueues_a_queued_row_whose_job_a_dead_worker_took(re
     finally:
         runtime.reset()
         connection.close()
+
+
+def test_a_job_whose_status_says_queued_but_that_no_queue_holds_is_missing(memory_container, inspector):
+    # seen in the chaos test: a retried job left 'queued' in no list, its row queued for good (the reconciler
+    # trusted the status and never re-enqueued it)
+    lost = enqueue(memory_container, "answer")
+    taken = enqueue(memory_container, "answer")
+    kept = enqueue(memory_container, "answer")
+    redis = memory_container.rq_connection()
+    queue = Queue("default", connection=redis, serializer=JSONSerializer)
+    redis.lrem(queue.key, 0, str(lost.id))
+    redis.lrem(queue.key, 0, str(taken.id))
+    redis.rpush(queue.intermediate_queue_key, str(taken.id))  # a worker's BLMOVE a moment ago: not lost
+    assert Job.fetch(str(lost.id), connection=redis, serializer=JSONSerializer).get_status() == "queued"
+
+    reports = inspector.inspect([lost.id, taken.id, kept.id])
+
+    assert reports[lost.id].state is JobState.MISSING
+    assert reports[taken.id].state is JobState.WAITING and reports[kept.id].state is JobState.WAITING
+
+
+def test_the_reconciler_re_enqueues_a_job_no_queue_holds(memory_container):
+    from datetime import timedelta
+
+    lost = enqueue(memory_container, "answer")
+    redis = memory_container.rq_connection()
+    redis.lrem(Queue("default", connection=redis, serializer=JSONSerializer).key, 0, str(lost.id))
+    later = memory_container.clock().now() + timedelta(minutes=5)  # past the reconciler's grace
+    reconcile = memory_container.reconcile_tasks(clock=type("Later", (), {"now": staticmethod(lambda: later)})())
+
+    assert reconcile().requeued == [lost.id]
+    assert str(lost.id) in [j.decode() for j in redis.lrange(Queue("default", connection=redis).key, 0, -1)]
+    work(memory_container)
+    assert memory_container.get_task()(lost.id).status is TaskStatus.FINISHED

@@ -10,7 +10,7 @@ from rq import Queue
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
-from adapters.rq import LiveProgress, read_live_progress, redis_connection
+from rqledger.adapters.rq import LiveProgress, read_live_progress, redis_connection
 from tests.integration.rq.processes import wait_for
 from tests.services import free_port
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 def job(redis_url):
     connection = redis.Redis.from_url(redis_url)
     yield Queue("default", connection=connection, serializer=JSONSerializer).enqueue(
-        "entrypoints.jobs.run_task", 1, "answer", job_id="1")
+        "rqledger.entrypoints.task_entry.run_task", 1, "answer", job_id="1")
     connection.close()
 
 

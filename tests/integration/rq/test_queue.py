@@ -12,10 +12,10 @@ from rq import Queue
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from adapters.rq import RqTaskQueue, describe_call, redis_connection
-from application.errors import QueueUnavailable, TaskNotQueued
-from application.tasks import TaskRequest
-from domain.task import Task, TaskStatus
+from rqledger.adapters.rq import RqTaskQueue, describe_call, redis_connection
+from rqledger.application.errors import QueueUnavailable, TaskNotQueued
+from rqledger.application.tasks import TaskRequest
+from rqledger.domain.task import Task, TaskStatus
 from tests.services import free_port
 
 
@@ -27,13 +27,13 @@ def test_a_task_becomes_an_ordinary_rq_job_named_by_its_row_id(memory_container)
     task = memory_container.enqueue_task()(TaskRequest("greet", kwargs={"name": "세계"}, timeout=30))
 
     job = fetch(memory_container, task.id)
-    assert job.func_name == "entrypoints.jobs.run_task"
+    assert job.func_name == "rqledger.entrypoints.task_entry.run_task"
     assert job.args == [task.id, "greet"]
     assert job.origin == "default" and job.timeout == 30
     assert job.description == "greet(name='세계')"
     assert job.get_status() == JobStatus.QUEUED
     raw = zlib.decompress(memory_container.rq_connection().hget(job.key, "data"))
-    assert json.loads(raw) == ["entrypoints.jobs.run_task", None, [task.id, "greet"], {}]  # JSON, never pickle
+    assert json.loads(raw) == ["rqledger.entrypoints.task_entry.run_task", None, [task.id, "greet"], {}]  # JSON, never pickle
 
 
 def test_a_batch_goes_to_each_queue_in_one_pipeline(memory_container):
@@ -148,7 +148,7 @@ def test_a_delayed_enqueue_is_never_due_early(memory_container):
 
 @pytest.mark.parametrize("now,delay,interval", [(100.0, 1, 1), (100.3, 1, 2), (100.9, 0.5, 2), (100.5, 0, 0)])
 def test_a_retry_interval_given_to_rq_never_runs_early(now, delay, interval):
-    from adapters.rq.job import retry_interval
+    from rqledger.adapters.rq.delivery import retry_interval
 
     assert retry_interval(delay, now) == interval
     assert interval == 0 or int(now + interval) >= now + delay  # RQ drops the fraction of now + interval
@@ -166,7 +166,7 @@ def test_canceling_a_task_waiting_for_its_retry_withdraws_the_scheduled_job(memo
 
 
 def _subscribed(container):
-    from adapters.redis_events import channel_for
+    from rqledger.adapters.redis_events import channel_for
 
     pubsub = container.rq_connection().pubsub(ignore_subscribe_messages=True)
     pubsub.subscribe(channel_for(container.config.redis_url()))
@@ -186,8 +186,15 @@ def test_the_enqueue_event_travels_in_the_jobs_pipeline_not_on_a_round_trip_of_i
     pubsub = _subscribed(memory_container)
     task = memory_container.enqueue_task()(TaskRequest("answer"))
     assert _received(pubsub, 1) == [{"kind": "task", "id": task.id, "name": "answer", "status": "queued",
-                                     "progress": 0}]
+                                     "progress": 0, "owner": None}]
     assert memory_container.events()._client is None  # the publisher never needed a connection of its own
+    pubsub.close()
+
+
+def test_the_enqueue_event_carries_the_task_s_owner(memory_container):
+    pubsub = _subscribed(memory_container)
+    memory_container.enqueue_task().many([TaskRequest("answer", owner=7), TaskRequest("answer", owner="ann")])
+    assert [e["owner"] for e in _received(pubsub, 2)] == ["7", "ann"]
     pubsub.close()
 
 

@@ -4,9 +4,9 @@ import multiprocessing
 
 import pytest
 
-from application.ports import TaskQuery
-from domain.task import Task
-from entrypoints.worker import warm_up_ledger
+from rqledger.application.ports import TaskQuery
+from rqledger.domain.task import Task
+from rqledger.entrypoints.worker import warm_up_ledger
 
 
 def _add_one(uow) -> None:

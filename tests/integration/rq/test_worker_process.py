@@ -14,11 +14,11 @@ from rq.command import send_stop_job_command
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
 
-from application.errors import TaskNotQueued
-from application.tasks import TaskRequest
-from domain.errors import DuplicateUniqueTask
-from domain.retry import Retry
-from domain.task import TaskStatus
+from rqledger.application.errors import TaskNotQueued
+from rqledger.application.tasks import TaskRequest
+from rqledger.domain.errors import DuplicateUniqueTask
+from rqledger.domain.retry import Retry
+from rqledger.domain.task import TaskStatus
 from tests.integration.rq.processes import wait_for
 
 pytestmark = pytest.mark.integration
@@ -190,7 +190,8 @@ def test_rq_info_lists_our_queues_and_workers(ledger, ledger_env, start_worker):
     out = subprocess.run([sys.executable, "-m", "rq.cli", "info", "--url", ledger_env["REDIS_URL"]],
                          capture_output=True, text=True, timeout=30).stdout
 
-    assert f"{name} (" in out and "busy other, default" in out
+    # RQ's own tools see each queue's three RQ queues (its high, normal and low tasks), in the order taken
+    assert f"{name} (" in out and "busy other:high, default:high, other, default, other:low, default:low" in out, out
     assert "default" in out.splitlines()[0]
     worker.signal(signal.SIGTERM)
     assert worker.wait(30) == 0
@@ -301,9 +302,28 @@ def test_live_progress_is_published_as_events_for_live_views(ledger, start_worke
     assert running == sorted(running) and len(running) <= 1.5 / 0.3 + 3  # throttled like the live channel
 
 
+def test_every_event_of_a_task_a_worker_runs_carries_its_owner(ledger, start_worker):
+    feed = ledger.event_feed()
+    events = []
+    feed.subscribe(events.append)
+    try:
+        assert feed.connected.wait(5)
+        task = ledger.enqueue_task()(TaskRequest("nap", [1.5], owner=7))
+        start_worker("--burst")
+        wait_for(lambda: any(e.get("status") == "finished" for e in events if e.get("id") == task.id), 20,
+                 what="the finished event")
+    finally:
+        feed.close()
+
+    mine = [e for e in events if e.get("kind") == "task" and e.get("id") == task.id]
+    assert {e["status"] for e in mine} == {"queued", "running", "finished"}
+    assert any(0 < e["progress"] < 100 for e in mine)  # the work-horse's live progress events too
+    assert {e["owner"] for e in mine} == {"7"}
+
+
 def test_an_enqueue_with_redis_on_a_closed_port_fails_the_sql_row_within_two_seconds(ledger, ledger_env):
-    from entrypoints.container import build_container
-    from entrypoints.settings import load_settings
+    from rqledger.entrypoints.container import build_container
+    from rqledger.entrypoints.settings import load_settings
     from tests.services import free_port
 
     offline = build_container(load_settings({**ledger_env, "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}))

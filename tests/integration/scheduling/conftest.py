@@ -7,9 +7,9 @@ import redis as redis_lib
 from rq import Queue, SimpleWorker
 from rq.serializers import JSONSerializer
 
-from entrypoints import runtime
-from entrypoints.container import build_container
-from entrypoints.settings import load_settings
+from rqledger.entrypoints import runtime
+from rqledger.entrypoints.container import build_container
+from rqledger.entrypoints.settings import load_settings
 
 TASK_MODULES = "tests.integration.scheduling.tasks"
 

@@ -24,7 +24,9 @@ class Processes:
     def start(self, *args: str) -> subprocess.Popen:
         log = self.logs / f"{len(self.started):02d}-{args[0]}.log"
         with open(log, "wb") as out:
-            proc = subprocess.Popen([RQLEDGER, *args], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+            # a session of its own: teardown kills the process group, children included
+            proc = subprocess.Popen([RQLEDGER, *args], cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
         self.started.append((proc, log))
         return proc
 
@@ -41,9 +43,15 @@ class Processes:
         return "\n".join(f"--- {log.name} ---\n{log.read_text(errors='replace')}" for _, log in self.started)
 
     def stop_all(self) -> None:
+        """SIGKILL to every process group, children included: a worker's forked child (RQ's scheduler) holds a
+        copy of the worker's Redis socket, so a BLMOVE the worker was blocked in stays open on the server and
+        would take the first job the next test (given the same database number) pushes."""
         for proc, _ in self.started:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
             if proc.poll() is None:
-                proc.kill()
                 proc.wait(timeout=10)
 
 

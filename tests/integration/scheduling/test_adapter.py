@@ -9,11 +9,12 @@ import pytest
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from adapters.scheduler import LedgerScheduler, ScheduleReconciler, Trigger, run_job_id
-from adapters.scheduler.trigger import META_KEY
-from application.ports import ScheduleQuery
-from application.schedules import ScheduleRequest
-from domain.schedule import RunStatus, ScheduleStatus
+from rqledger.adapters.scheduler import LedgerScheduler, RqRunJobs, Trigger, run_job_id
+from rqledger.application.schedule_repairs import EndStuckRuns, RepairTriggers
+from rqledger.adapters.scheduler.trigger import META_KEY
+from rqledger.application.ports import ScheduleQuery
+from rqledger.application.schedules import ScheduleRequest
+from rqledger.domain.schedule import RunStatus, ScheduleStatus
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +49,7 @@ def test_a_schedule_gets_one_json_trigger_however_often_it_is_registered(ledger,
     assert len(ids) == 1 and len(ledger.list_schedules()(ScheduleQuery()).items) == 1
     assert triggers(redis) == [f"schedule-{ids.pop()}"]
     data = zlib.decompress(redis.hget("rq:job:" + triggers(redis)[0], "data"))
-    assert data.startswith(b'["entrypoints.schedule_jobs.run_schedule"')  # JSON, never pickle
+    assert data.startswith(b'["rqledger.entrypoints.firing_entry.run_schedule"')  # JSON, never pickle
 
 
 def test_a_due_firing_becomes_a_json_job_of_its_own_that_records_a_run(ledger, redis, work):
@@ -64,6 +65,40 @@ def test_a_due_firing_becomes_a_json_job_of_its_own_that_records_a_run(ledger, r
     assert [r.status for r in runs] == [RunStatus.FINISHED]
     assert runs[0].result == {"label": "a"} and runs[0].scheduled_at == parent.last_run.scheduled_at
     assert parent.status is ScheduleStatus.DEATH
+
+
+def published_runs(pubsub, count: int, timeout: float = 5.0) -> list[dict]:
+    import json
+    import time
+
+    events, deadline = [], time.monotonic() + timeout
+    while len(events) < count and time.monotonic() < deadline:
+        message = pubsub.get_message(timeout=0.1)
+        if message and message["type"] == "message" and json.loads(message["data"]).get("kind") == "run":
+            events.append(json.loads(message["data"]))
+    return events
+
+
+def test_the_run_events_of_a_firing_and_of_the_stuck_run_repair_carry_the_schedule_s_owner(ledger, redis, work):
+    from rqledger.adapters.redis_events import channel_for
+
+    pubsub = redis.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(channel_for(ledger.config.redis_url()))
+    try:
+        fired = ledger.register_schedule()(ScheduleRequest("sched_tick", ["a"], owner=7,
+                                                           at=now() - timedelta(seconds=1)))[0]
+        scheduler_loop(ledger).run(burst=True, install_signal_handlers=False)
+        work()
+        stuck = ledger.register_schedule()(ScheduleRequest("sched_tick", ["b"], owner="ann",
+                                                           at=now() + timedelta(hours=1)))[0]
+        ledger.scheduled_runs().start(stuck.id, stuck.next_run_at, worker="host.123.gone")
+        assert len(stuck_runs(ledger)()) == 1
+        events = published_runs(pubsub, 4)
+    finally:
+        pubsub.close()
+    assert [(e["schedule_id"], e["status"], e["owner"]) for e in events] == [
+        (fired.id, "running", "7"), (fired.id, "finished", "7"), (stuck.id, "running", "ann"),
+        (stuck.id, "failed", "ann")]
 
 
 def test_a_run_uses_the_task_timeout(ledger, redis):
@@ -128,7 +163,7 @@ def test_the_reconciler_restores_a_lost_trigger_once_and_removes_what_has_no_liv
     redis.zadd(SCHEDULED, {"someone-else": 1})  # another application's job: left alone
     redis.hset("rq:job:someone-else", "meta", JSONSerializer.dumps({"x": 1}))
 
-    reconcile = ScheduleReconciler(ledger.uow(), scheduler)
+    reconcile = RepairTriggers(ledger.uow(), scheduler)
     report = reconcile()
     assert report.restored == [live.id]
     assert sorted(report.removed) == sorted([f"schedule-{dead.id}", "schedule-legacy"])
@@ -143,7 +178,7 @@ def test_a_trigger_with_another_timing_than_the_ledger_is_rewritten(ledger, redi
     stale = Trigger(stale.schedule_id, stale.name, type(stale.timing)(at=stale.timing.at, interval=5),
                     stale.next_at)
     redis.hset(f"rq:job:schedule-{parent.id}", "meta", JSONSerializer.dumps({META_KEY: stale.to_meta()}))
-    assert ScheduleReconciler(ledger.uow(), ledger.scheduler())().restored == [parent.id]
+    assert RepairTriggers(ledger.uow(), ledger.scheduler())().restored == [parent.id]
     [stored] = ledger.scheduler().triggers()
     assert stored.trigger.timing.interval == 60
 
@@ -160,9 +195,9 @@ def test_a_reregistration_while_firing_keeps_the_new_timing(ledger, redis):
 
 
 def stuck_runs(ledger, grace=0):
-    from adapters.scheduler import StuckRuns
 
-    return StuckRuns(ledger.uow(), ledger.scheduled_runs(), ledger.scheduler().connection, ledger.clock(), grace=grace)
+    return EndStuckRuns(ledger.uow(), ledger.scheduled_runs(), RqRunJobs(ledger.scheduler().connection), ledger.clock(),
+                        grace=grace)
 
 
 def test_a_run_whose_worker_is_gone_is_ended_once(ledger, redis):
@@ -181,7 +216,7 @@ def test_a_run_whose_job_failed_in_the_queue_is_ended_with_the_queue_error(ledge
 
     parent = register(ledger, at=now() + timedelta(hours=1))
     job = Queue("default", connection=redis, serializer=JSONSerializer).enqueue_call(
-        "entrypoints.schedule_jobs.run_schedule", args=[parent.id, "sched_tick", parent.next_run_at.isoformat()],
+        "rqledger.entrypoints.firing_entry.run_schedule", args=[parent.id, "sched_tick", parent.next_run_at.isoformat()],
         job_id=run_job_id(parent.id, parent.next_run_at))
     run = ledger.scheduled_runs().start(parent.id, parent.next_run_at, worker=None)
     job.set_status(JobStatus.FAILED)
@@ -196,10 +231,10 @@ def test_a_fresh_or_healthy_run_is_left_alone(ledger, redis):
 
 
 def test_a_registration_while_redis_is_down_keeps_the_parent_and_the_reconciler_restores_its_trigger(redis_url, redis):
-    from adapters.scheduler import RqScheduler
-    from application.errors import ScheduleNotRegistered
-    from entrypoints.container import build_container
-    from entrypoints.settings import load_settings
+    from rqledger.adapters.scheduler import RqScheduler
+    from rqledger.application.errors import ScheduleNotRegistered
+    from rqledger.entrypoints.container import build_container
+    from rqledger.entrypoints.settings import load_settings
     from tests.integration.scheduling.conftest import TASK_MODULES
     from tests.services import free_port
 
@@ -211,8 +246,8 @@ def test_a_registration_while_redis_is_down_keeps_the_parent_and_the_reconciler_
         down.register_schedule()(ScheduleRequest("sched_tick", ["outage"], at=now() + timedelta(hours=1)))
     [parent] = down.list_schedules()(ScheduleQuery()).items
     assert parent.status is ScheduleStatus.RUNNING
-    back = RqScheduler(redis, down.calendar(), down.clock(), down.registry(), "entrypoints.schedule_jobs.run_schedule")
-    assert ScheduleReconciler(down.uow(), back)().restored == [parent.id]
+    back = RqScheduler(redis, down.calendar(), down.clock(), down.registry(), "rqledger.entrypoints.firing_entry.run_schedule")
+    assert RepairTriggers(down.uow(), back)().restored == [parent.id]
     assert triggers(redis) == [f"schedule-{parent.id}"]
 
 
@@ -229,7 +264,7 @@ def test_another_applications_pickled_job_in_the_set_is_left_alone(ledger, redis
 
 
 def test_one_burst_of_the_scheduler_process_restores_lost_triggers_and_fires_what_is_due(ledger, redis, work):
-    from entrypoints.scheduler import SchedulerProcess
+    from rqledger.entrypoints.scheduler import SchedulerProcess
 
     due = register(ledger, "due")
     later = register(ledger, "later", at=now() + timedelta(hours=1))

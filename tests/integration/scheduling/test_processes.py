@@ -13,12 +13,12 @@ import pytest
 import redis as redis_lib
 import sqlalchemy as sa
 
-from application.ports import ScheduleQuery
-from application.schedules import ScheduleRequest
-from domain.errors import ScheduleNotFound
-from domain.schedule import RunStatus, ScheduleStatus
-from entrypoints.container import build_container
-from entrypoints.settings import load_settings
+from rqledger.application.ports import ScheduleQuery
+from rqledger.application.schedules import ScheduleRequest
+from rqledger.domain.errors import ScheduleNotFound
+from rqledger.domain.schedule import RunStatus, ScheduleStatus
+from rqledger.entrypoints.container import build_container
+from rqledger.entrypoints.settings import load_settings
 from tests.integration.scheduling.conftest import TASK_MODULES
 from tests.integration.scheduling.processes import Processes, base_env, wait_for
 
@@ -78,7 +78,7 @@ class System:
         return sorted(m.decode() for m in self.redis.zrange(SCHEDULED, 0, -1))
 
     def rows(self, table: str, schedule_id: int) -> int:
-        column = "id" if table == "scheduled_tasks" else "schedule_id"
+        column = "id" if table == "rqledger_scheduled_tasks" else "schedule_id"
         engine = sa.create_engine(self.db_url)
         try:
             with engine.connect() as conn:
@@ -93,7 +93,7 @@ def system(request, redis_url, tmp_path):
     """Scheduler and worker processes on a SQLite ledger file, or on PostgreSQL with `indirect` "postgresql"."""
     from contextlib import ExitStack
 
-    from adapters.sqlalchemy import upgrade
+    from rqledger.adapters.sqlalchemy import upgrade
     from tests.services import private_database
 
     with ExitStack() as stack:
@@ -180,16 +180,16 @@ def test_cancel_stops_further_runs_and_delete_removes_the_parent_and_its_runs(sy
     system.ledger.cancel_schedule()(parent.id)
     assert system.triggers() == []
     time.sleep(1)  # a firing enqueued just before the cancel reaches the worker now, and is skipped
-    count = system.rows("scheduled_task_runs", parent.id)
+    count = system.rows("rqledger_scheduled_task_runs", parent.id)
     time.sleep(2.5)
-    assert system.rows("scheduled_task_runs", parent.id) == count
+    assert system.rows("rqledger_scheduled_task_runs", parent.id) == count
     assert system.schedule(parent.id)[0].status is ScheduleStatus.DEATH
 
     system.ledger.delete_schedule()(parent.id)
     with pytest.raises(ScheduleNotFound):
         system.schedule(parent.id)
-    assert system.rows("scheduled_tasks", parent.id) == 0
-    assert system.rows("scheduled_task_runs", parent.id) == 0
+    assert system.rows("rqledger_scheduled_tasks", parent.id) == 0
+    assert system.rows("rqledger_scheduled_task_runs", parent.id) == 0
 
 
 @pytest.mark.parametrize("system", ["sqlite", "postgresql"], indirect=True)
@@ -275,8 +275,8 @@ def _pings(client) -> bool:
 
 
 def test_a_scheduler_started_before_redis_restores_and_fires_once_redis_is_up(late_redis, tmp_path):
-    from adapters.sqlalchemy import upgrade
-    from application.errors import ScheduleNotRegistered
+    from rqledger.adapters.sqlalchemy import upgrade
+    from rqledger.application.errors import ScheduleNotRegistered
 
     url, start_redis = late_redis
     db_url = f"sqlite:///{tmp_path / 'ledger.db'}"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from adapters.sqlalchemy import SqlAlchemyUnitOfWork
-from tests.contract.databases import ledger_databases, sql_params  # noqa: F401 (a fixture)
+from rqledger.adapters.sqlalchemy import SqlAlchemyUnitOfWork
+from tests.contract.databases import empty_database, ledger_databases, sql_params  # noqa: F401 (a fixture)
 
 
 @pytest.fixture(params=sql_params())
@@ -19,3 +19,10 @@ def engine(kind, ledger_databases):  # noqa: F811
 @pytest.fixture
 def uow(engine):
     return SqlAlchemyUnitOfWork(engine)
+
+
+@pytest.fixture
+def empty_url(kind, tmp_path) -> str:
+    """A database of that kind with nothing in it, of this test's own (not migrated; dropped afterwards)."""
+    with empty_database(kind, tmp_path) as url:
+        yield url

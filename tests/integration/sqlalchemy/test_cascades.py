@@ -3,8 +3,8 @@
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from adapters.sqlalchemy.tables import ScheduleRow, scheduled_task_runs, task_attempts
-from domain.schedule import ScheduledTaskInstance
+from rqledger.adapters.sqlalchemy.tables import ScheduleRow, scheduled_task_runs, task_attempts
+from rqledger.domain.schedule import ScheduledTaskInstance
 from tests.contract.builders import NOW, a_schedule, a_task, later
 
 
@@ -28,7 +28,7 @@ def count(engine, table, **where) -> int:
 def test_a_raw_sql_delete_of_a_parent_removes_its_runs(uow, engine):
     doomed, kept = schedule_with_runs(uow), schedule_with_runs(uow, runs=1, name="kept")
     with engine.begin() as connection:
-        connection.execute(text("DELETE FROM scheduled_tasks WHERE id = :id"), {"id": doomed})
+        connection.execute(text("DELETE FROM rqledger_scheduled_tasks WHERE id = :id"), {"id": doomed})
     assert count(engine, scheduled_task_runs, schedule_id=doomed) == 0
     assert count(engine, scheduled_task_runs, schedule_id=kept) == 1
 
@@ -58,5 +58,5 @@ def test_a_raw_sql_delete_of_a_task_removes_its_attempts(uow, engine):
         uow.commit()
     assert count(engine, task_attempts, task_id=task.id) == 1
     with engine.begin() as connection:
-        connection.execute(text("DELETE FROM tasks WHERE id = :id"), {"id": task.id})
+        connection.execute(text("DELETE FROM rqledger_tasks WHERE id = :id"), {"id": task.id})
     assert count(engine, task_attempts, task_id=task.id) == 0

@@ -1,14 +1,15 @@
 """The engine factory and the unit of work's edges: URLs, SQLite settings, threads, errors that cross no port."""
 
+import sqlite3
 import threading
 
 import pytest
 from sqlalchemy import text
 
-from adapters.sqlalchemy import SqlAlchemyUnitOfWork, create_ledger_engine, normalize_url, upgrade
-from application.errors import StorageUnavailable
-from application.ports import TaskQuery
-from domain.task import Task
+from rqledger.adapters.sqlalchemy import SqlAlchemyUnitOfWork, create_ledger_engine, normalize_url, upgrade
+from rqledger.application.errors import StorageUnavailable
+from rqledger.application.ports import TaskQuery
+from rqledger.domain.task import Task
 from tests.contract.databases import sql_params
 from tests.services import free_port
 
@@ -38,6 +39,22 @@ def test_sqlite_is_shared_safely_between_processes(tmp_path):
         engine.dispose()
 
 
+def test_opening_a_new_sqlite_file_that_another_process_holds_waits_for_it(tmp_path):
+    # a process that starts first on a new file holds it while it turns it to WAL: the next one waits
+    path = tmp_path / "ledger.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("CREATE TABLE first_one (x)")
+    threading.Timer(0.3, lambda: holder.execute("COMMIT")).start()
+    engine = create_ledger_engine(f"sqlite:///{path}")
+    try:
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        engine.dispose()
+        holder.close()
+
+
 def test_an_unreachable_database_is_storage_unavailable():
     uow = SqlAlchemyUnitOfWork(create_ledger_engine(f"postgresql://nobody@127.0.0.1:{free_port()}/nothing"))
     try:
@@ -50,7 +67,7 @@ def test_an_unreachable_database_is_storage_unavailable():
 def test_a_database_without_the_schema_is_storage_unavailable(tmp_path):
     uow = SqlAlchemyUnitOfWork(create_ledger_engine(f"sqlite:///{tmp_path / 'empty.db'}"))
     try:
-        with pytest.raises(StorageUnavailable, match="no such table: tasks"), uow:
+        with pytest.raises(StorageUnavailable, match="no such table: rqledger_tasks"), uow:
             uow.tasks.list(TaskQuery())
     finally:
         uow.engine.dispose()
@@ -114,14 +131,14 @@ def test_a_connection_killed_under_the_pool_costs_nothing(uow, engine, kind):
 
 def test_upgrade_reports_the_revisions(tmp_path):
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    assert upgrade(url) == (None, "0001_initial")
-    assert upgrade(url) == ("0001_initial", "0001_initial")
+    assert upgrade(url) == (None, "0006_alerts")
+    assert upgrade(url) == ("0006_alerts", "0006_alerts")
 
 
 def test_an_in_memory_sqlite_ledger_is_upgraded_through_its_engine():
     engine = create_ledger_engine("sqlite://")
     try:
-        assert upgrade(engine) == (None, "0001_initial")
+        assert upgrade(engine) == (None, "0006_alerts")
         uow = SqlAlchemyUnitOfWork(engine)
         with uow:
             task = uow.tasks.add(Task(name="t"))

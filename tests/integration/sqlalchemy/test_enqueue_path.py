@@ -6,10 +6,10 @@ import time
 import pytest
 from sqlalchemy import event, text
 
-from adapters.sqlalchemy import SqlAlchemyUnitOfWork, create_ledger_engine
-from adapters.sqlalchemy.engine import _closed_by_the_server
-from application.ports import TaskQuery
-from domain.task import Task
+from rqledger.adapters.sqlalchemy import SqlAlchemyUnitOfWork, create_ledger_engine
+from rqledger.adapters.sqlalchemy.engine import _closed_by_the_server
+from rqledger.application.ports import TaskQuery
+from rqledger.domain.task import Task
 from tests.contract.databases import sql_params
 
 

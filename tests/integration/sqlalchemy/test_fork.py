@@ -2,9 +2,9 @@
 
 import multiprocessing
 
-from adapters.sqlalchemy import SqlAlchemyUnitOfWork
-from application.ports import TaskQuery
-from domain.task import Task
+from rqledger.adapters.sqlalchemy import SqlAlchemyUnitOfWork
+from rqledger.application.ports import TaskQuery
+from rqledger.domain.task import Task
 
 ROUNDS = 100
 

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from adapters.sqlalchemy.tables import TaskRow
-from domain.task import Task, TaskStatus
+from rqledger.adapters.sqlalchemy.tables import TaskRow
+from rqledger.domain.task import Task, TaskStatus
 from tests.contract.builders import NOW, a_task
 
 KOREAN = "한글데이터"

@@ -2,10 +2,10 @@
 
 import pytest
 
-from application.metrics import ReadLedgerStatistics
-from domain.schedule import ScheduledTaskInstance
-from entrypoints.container import build_container
-from entrypoints.settings import load_settings
+from rqledger.application.metrics import ReadLedgerStatistics
+from rqledger.domain.schedule import ScheduledTaskInstance
+from rqledger.entrypoints.container import build_container
+from rqledger.entrypoints.settings import load_settings
 from tests.contract.builders import a_schedule, a_task, later
 from tests.integration.sqlalchemy.test_write_budget import statements
 from tests.unit.test_metrics_endpoint import *  # noqa: F401,F403 (its tests and helpers)
@@ -18,7 +18,8 @@ def container(kind, engine, ledger_databases):  # noqa: F811 (ledger_databases i
     """The unit tests' container with the SQL ledger of `kind` (emptied by `engine`) instead of memory."""
     container = build_container(load_settings({
         "RQLEDGER_STORAGE": "sqlalchemy", "DATABASE_URL": ledger_databases.url(kind),
-        "RQLEDGER_QUEUE_BACKEND": "memory", "RQLEDGER_QUEUES": "default,mail"}))
+        "RQLEDGER_QUEUE_BACKEND": "memory", "RQLEDGER_QUEUES": "default,mail",
+        "RQLEDGER_TASK_MODULES": "rqledger.demo"}))
     yield container
     container.database_engine().dispose()
 

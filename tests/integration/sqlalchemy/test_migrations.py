@@ -11,12 +11,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from adapters.sqlalchemy import create_ledger_engine, upgrade
-from adapters.sqlalchemy.migrate import MIGRATIONS, head_revision
-from adapters.sqlalchemy.tables import metadata
+from rqledger.adapters.sqlalchemy import create_ledger_engine, upgrade
+from rqledger.adapters.sqlalchemy.migrate import MIGRATIONS, head_revision
+from rqledger.adapters.sqlalchemy.tables import VERSION_TABLE, metadata
 
 RQLEDGER = Path(sys.executable).with_name("rqledger")
-LEDGER_TABLES = {"alembic_version", "tasks", "task_attempts", "scheduled_tasks", "scheduled_task_runs"}
+HEAD = "0006_alerts"
+LEDGER_TABLES = {"rqledger_alembic_version", "rqledger_tasks", "rqledger_task_attempts", "rqledger_scheduled_tasks",
+                 "rqledger_scheduled_task_runs", "rqledger_queue_pauses",
+                 "rqledger_alerts", "rqledger_alert_deliveries"}
 
 
 def test_the_tables_and_the_migration_head_agree(kind, ledger_databases):
@@ -24,7 +27,8 @@ def test_the_tables_and_the_migration_head_agree(kind, ledger_databases):
     try:
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True,
-                                                                   "compare_server_default": True})
+                                                                   "compare_server_default": True,
+                                                                   "version_table": VERSION_TABLE})
             assert context.get_current_revision() == head_revision()
             assert compare_metadata(context, metadata) == []
     finally:
@@ -34,7 +38,7 @@ def test_the_tables_and_the_migration_head_agree(kind, ledger_databases):
 def test_the_migrations_ship_inside_the_package():
     assert MIGRATIONS.parent == Path(__file__).parents[3] / "adapters" / "sqlalchemy"
     assert (MIGRATIONS / "versions" / "__init__.py").exists()  # found by setuptools' package discovery
-    assert head_revision() == "0001_initial"
+    assert head_revision() == HEAD
 
 
 def db_upgrade(url: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -48,13 +52,13 @@ def test_db_upgrade_on_an_empty_postgresql_creates_the_schema_and_a_second_run_c
         postgres_url, tmp_path):
     first = db_upgrade(postgres_url, tmp_path)  # from a folder with no alembic.ini in sight
     assert first.returncode == 0, first.stderr
-    assert "upgraded from an empty database to revision 0001_initial" in first.stdout
+    assert f"upgraded from an empty database to revision {HEAD}" in first.stdout
     engine = create_ledger_engine(postgres_url)
     try:
         assert set(inspect(engine).get_table_names()) == LEDGER_TABLES
         second = db_upgrade(postgres_url, tmp_path)
         assert second.returncode == 0, second.stderr
-        assert "already at revision 0001_initial; nothing to do" in second.stdout
+        assert f"already at revision {HEAD}; nothing to do" in second.stdout
         assert set(inspect(engine).get_table_names()) == LEDGER_TABLES
     finally:
         engine.dispose()
@@ -78,8 +82,8 @@ def concurrent_upgrades(url: str, count: int = 3) -> list:
 
 
 def assert_upgraded_once(outcomes: list) -> None:
-    assert outcomes.count((None, "0001_initial")) == 1, outcomes
-    assert outcomes.count(("0001_initial", "0001_initial")) == len(outcomes) - 1, outcomes
+    assert outcomes.count((None, HEAD)) == 1, outcomes
+    assert outcomes.count((HEAD, HEAD)) == len(outcomes) - 1, outcomes
 
 
 def _try(function, *args):

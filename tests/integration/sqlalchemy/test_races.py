@@ -4,11 +4,11 @@ import threading
 
 import pytest
 
-from adapters.memory import FixedClock, InMemoryEvents
-from adapters.sqlalchemy import SqlAlchemyUnitOfWork, create_ledger_engine
-from application.execution import TaskExecution
-from domain.errors import ConcurrentUpdate
-from domain.task import Task, TaskStatus
+from rqledger.adapters.memory import FixedClock, InMemoryEvents
+from rqledger.adapters.sqlalchemy import SqlAlchemyUnitOfWork, create_ledger_engine
+from rqledger.application.execution import TaskExecution
+from rqledger.domain.errors import ConcurrentUpdate
+from rqledger.domain.task import Task, TaskStatus
 from tests.contract.builders import NOW, a_task
 
 ROUNDS = 10

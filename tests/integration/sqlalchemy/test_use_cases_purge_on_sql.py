@@ -5,14 +5,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from adapters.sqlalchemy.tables import scheduled_task_runs, scheduled_tasks, task_attempts
-from adapters.sqlalchemy.tables import tasks as task_rows  # `tasks` is test_purge's fixture
-from application.purge import PurgeRuns, PurgeTasks
-from application.registry import TaskRegistry
-from application.schedules import ScheduleRequest
-from application.tasks import TaskRequest
-from domain.retry import Retry
-from domain.task import TaskStatus
+from rqledger.adapters.sqlalchemy.tables import scheduled_task_runs, scheduled_tasks, task_attempts
+from rqledger.adapters.sqlalchemy.tables import tasks as task_rows  # `tasks` is test_purge's fixture
+from rqledger.application.purge import PurgeRuns, PurgeTasks
+from rqledger.application.registry import TaskRegistry
+from rqledger.application.schedules import ScheduleRequest
+from rqledger.application.tasks import TaskRequest
+from rqledger.domain.retry import Retry
+from rqledger.domain.task import TaskStatus
 from tests.integration.sqlalchemy.use_case_service import sql_service
 from tests.unit.test_purge import *  # noqa: F401,F403 (its tests and fixtures)
 

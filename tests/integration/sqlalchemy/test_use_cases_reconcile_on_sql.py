@@ -2,7 +2,7 @@
 
 import pytest
 
-from application.registry import TaskRegistry
+from rqledger.application.registry import TaskRegistry
 from tests.integration.sqlalchemy.use_case_service import sql_service
 from tests.unit.test_reconcile import *  # noqa: F401,F403 (its tests and fixtures)
 

@@ -6,12 +6,12 @@ from contextlib import contextmanager
 
 from sqlalchemy import event
 
-from adapters.memory import FixedClock, InMemoryEvents
-from application.execution import TaskExecution
-from application.progress import set_progress
-from application.registry import TaskRegistry, task
-from application.tasks import TaskRequest
-from domain.task import Task
+from rqledger.adapters.memory import FixedClock, InMemoryEvents
+from rqledger.application.execution import TaskExecution
+from rqledger.application.progress import set_progress
+from rqledger.application.registry import TaskRegistry, task
+from rqledger.application.tasks import TaskRequest
+from rqledger.domain.task import Task
 from tests.contract.builders import NOW
 from tests.integration.sqlalchemy.use_case_service import sql_service
 
@@ -46,7 +46,7 @@ def test_starting_a_task_is_one_select_one_update_and_one_insert(uow, engine):
     task_id = queued_task(uow)
     with statements(engine) as seen:
         execution.start(task_id, "w")
-    assert seen == {"SELECT tasks": 1, "UPDATE tasks": 1, "INSERT task_attempts": 1}
+    assert seen == {"SELECT rqledger_tasks": 1, "UPDATE rqledger_tasks": 1, "INSERT rqledger_task_attempts": 1}
 
 
 def test_finishing_a_task_is_two_selects_and_two_updates(uow, engine):
@@ -55,7 +55,8 @@ def test_finishing_a_task_is_two_selects_and_two_updates(uow, engine):
     execution.start(task_id, "w")
     with statements(engine) as seen:
         execution.finish(task_id, 1, {"ok": True})
-    assert seen == {"SELECT tasks": 1, "SELECT task_attempts": 1, "UPDATE tasks": 1, "UPDATE task_attempts": 1}
+    assert seen == {"SELECT rqledger_tasks": 1, "SELECT rqledger_task_attempts": 1, "UPDATE rqledger_tasks": 1,
+                    "UPDATE rqledger_task_attempts": 1}
 
 
 def test_progress_is_one_update(uow, engine):
@@ -64,7 +65,7 @@ def test_progress_is_one_update(uow, engine):
     execution.start(task_id, "w")
     with statements(engine) as seen:
         assert execution.record_progress(task_id, 1, 30) is True
-    assert seen == {"UPDATE tasks": 1}
+    assert seen == {"UPDATE rqledger_tasks": 1}
 
 
 def test_a_task_reporting_progress_10000_times_writes_it_a_few_times(engine):
@@ -80,4 +81,4 @@ def test_a_task_reporting_progress_10000_times_writes_it_a_few_times(engine):
     service.enqueue(TaskRequest("counts_to_100"))
     with statements(engine) as seen:
         service.worker.work()
-    assert seen["UPDATE tasks"] < 10
+    assert seen["UPDATE rqledger_tasks"] < 10

@@ -1,6 +1,6 @@
 """The unit tests' `service` (every use case wired together), but on a SQL unit of work."""
 
-from adapters.sqlalchemy import SqlAlchemyUnitOfWork
+from rqledger.adapters.sqlalchemy import SqlAlchemyUnitOfWork
 from tests.unit.conftest import Service, build_service
 
 

@@ -4,11 +4,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from adapters.cron import CroniterCalendar
-from adapters.memory import FixedClock
-from adapters.scheduler import RqScheduler
-from application.registry import TaskRegistry
-from domain.schedule import ScheduledTask, Timing
+from rqledger.adapters.cron import CroniterCalendar
+from rqledger.adapters.memory import FixedClock
+from rqledger.adapters.scheduler import RqScheduler
+from rqledger.application.registry import TaskRegistry
+from rqledger.domain.schedule import ScheduledTask, Timing
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=timezone.utc)
 

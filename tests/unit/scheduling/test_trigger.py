@@ -4,10 +4,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from adapters.cron import CroniterCalendar
-from adapters.memory import FixedClock
-from adapters.scheduler.trigger import Trigger, run_job_id, trigger_job_id
-from domain.schedule import ScheduledTask, ScheduleStatus, Timing
+from rqledger.adapters.cron import CroniterCalendar
+from rqledger.adapters.memory import FixedClock
+from rqledger.adapters.scheduler.trigger import Trigger, run_job_id, trigger_job_id
+from rqledger.domain.schedule import ScheduledTask, ScheduleStatus, Timing
 
 T0 = datetime(2026, 3, 1, 8, 59, 30, tzinfo=timezone.utc)
 calendar = CroniterCalendar()

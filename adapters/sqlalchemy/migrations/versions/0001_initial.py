@@ -4,6 +4,15 @@ Revision ID: 0001_initial
 Revises:
 Create Date: 2026-01-01
 
+Every name carries the prefix `rqledger_`. Before issue 13 (a shared database) this
+revision created the same tables without it (`tasks`, ...) and Alembic kept the
+history in the shared `alembic_version`. It was changed in place, rather than
+followed by a revision that renames, because a fresh install into an app's
+database must never create (or touch) a table called `tasks`: that may be the
+app's. A database migrated by the old version is recognised by its history (our
+revision in `alembic_version`), and legacy.py moves it to these names before
+Alembic runs; after that, it is exactly what this revision creates.
+
 The column types are spelled out here (not imported from types.py) so that this
 revision keeps creating the same schema whatever later code does. JSON and long
 text are TEXT (LONGTEXT on MySQL/MariaDB); times are naive UTC with microseconds.
@@ -26,7 +35,7 @@ MYSQL_TABLE = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin", "mysq
 
 def upgrade() -> None:
     op.create_table(
-        "tasks",
+        "rqledger_tasks",
         sa.Column("id", ID, autoincrement=True, nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.Column("description", LONG_TEXT, nullable=False),
@@ -48,17 +57,17 @@ def upgrade() -> None:
         sa.Column("ended_at", UTC_TIME, nullable=True),
         sa.Column("worker", sa.String(200), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_tasks"),
+        sa.PrimaryKeyConstraint("id", name="pk_rqledger_tasks"),
         **MYSQL_TABLE,
     )
-    op.create_index("ix_tasks_status_id", "tasks", ["status", "id"])
-    op.create_index("ix_tasks_name_id", "tasks", ["name", "id"])
-    op.create_index("ix_tasks_owner_id", "tasks", ["owner", "id"])
-    op.create_index("ix_tasks_created_at", "tasks", ["created_at"])
-    op.create_index("ix_tasks_ended_at", "tasks", ["ended_at"])
+    op.create_index("ix_rqledger_tasks_status_id", "rqledger_tasks", ["status", "id"])
+    op.create_index("ix_rqledger_tasks_name_id", "rqledger_tasks", ["name", "id"])
+    op.create_index("ix_rqledger_tasks_owner_id", "rqledger_tasks", ["owner", "id"])
+    op.create_index("ix_rqledger_tasks_created_at", "rqledger_tasks", ["created_at"])
+    op.create_index("ix_rqledger_tasks_ended_at", "rqledger_tasks", ["ended_at"])
 
     op.create_table(
-        "task_attempts",
+        "rqledger_task_attempts",
         sa.Column("task_id", ID, nullable=False),
         sa.Column("number", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("worker", sa.String(200), nullable=True),
@@ -66,13 +75,14 @@ def upgrade() -> None:
         sa.Column("ended_at", UTC_TIME, nullable=True),
         sa.Column("outcome", sa.String(16), nullable=True),
         sa.Column("error", LONG_TEXT, nullable=True),
-        sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], name="fk_task_attempts_task_id_tasks", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("task_id", "number", name="pk_task_attempts"),
+        sa.ForeignKeyConstraint(["task_id"], ["rqledger_tasks.id"], name="fk_rqledger_task_attempts_task_id",
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("task_id", "number", name="pk_rqledger_task_attempts"),
         **MYSQL_TABLE,
     )
 
     op.create_table(
-        "scheduled_tasks",
+        "rqledger_scheduled_tasks",
         sa.Column("id", ID, autoincrement=True, nullable=False),
         sa.Column("key_hash", sa.String(64), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
@@ -94,15 +104,15 @@ def upgrade() -> None:
         sa.Column("created_at", UTC_TIME, nullable=True),
         sa.Column("job_id", sa.String(200), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_scheduled_tasks"),
-        sa.UniqueConstraint("key_hash", name="uq_scheduled_tasks_key_hash"),
+        sa.PrimaryKeyConstraint("id", name="pk_rqledger_scheduled_tasks"),
+        sa.UniqueConstraint("key_hash", name="uq_rqledger_scheduled_tasks_key_hash"),
         **MYSQL_TABLE,
     )
-    op.create_index("ix_scheduled_tasks_status_id", "scheduled_tasks", ["status", "id"])
-    op.create_index("ix_scheduled_tasks_name_id", "scheduled_tasks", ["name", "id"])
+    op.create_index("ix_rqledger_scheduled_tasks_status_id", "rqledger_scheduled_tasks", ["status", "id"])
+    op.create_index("ix_rqledger_scheduled_tasks_name_id", "rqledger_scheduled_tasks", ["name", "id"])
 
     op.create_table(
-        "scheduled_task_runs",
+        "rqledger_scheduled_task_runs",
         sa.Column("id", ID, autoincrement=True, nullable=False),
         sa.Column("schedule_id", ID, nullable=False),
         sa.Column("scheduled_at", UTC_TIME, nullable=False),
@@ -113,17 +123,19 @@ def upgrade() -> None:
         sa.Column("result", LONG_TEXT, nullable=True),
         sa.Column("log", LONG_TEXT, nullable=False),
         sa.Column("worker", sa.String(200), nullable=True),
-        sa.ForeignKeyConstraint(["schedule_id"], ["scheduled_tasks.id"],
-                                name="fk_scheduled_task_runs_schedule_id_scheduled_tasks", ondelete="CASCADE"),
-        sa.PrimaryKeyConstraint("id", name="pk_scheduled_task_runs"),
-        sa.UniqueConstraint("schedule_id", "scheduled_at", name="uq_scheduled_task_runs_schedule_id_scheduled_at"),
+        sa.ForeignKeyConstraint(["schedule_id"], ["rqledger_scheduled_tasks.id"],
+                                name="fk_rqledger_scheduled_task_runs_schedule_id", ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name="pk_rqledger_scheduled_task_runs"),
+        sa.UniqueConstraint("schedule_id", "scheduled_at",
+                            name="uq_rqledger_scheduled_task_runs_schedule_id_scheduled_at"),
         **MYSQL_TABLE,
     )
-    op.create_index("ix_scheduled_task_runs_schedule_id_id", "scheduled_task_runs", ["schedule_id", "id"])
+    op.create_index("ix_rqledger_scheduled_task_runs_schedule_id_id", "rqledger_scheduled_task_runs",
+                    ["schedule_id", "id"])
 
 
 def downgrade() -> None:
-    op.drop_table("scheduled_task_runs")
-    op.drop_table("scheduled_tasks")
-    op.drop_table("task_attempts")
-    op.drop_table("tasks")
+    op.drop_table("rqledger_scheduled_task_runs")
+    op.drop_table("rqledger_scheduled_tasks")
+    op.drop_table("rqledger_task_attempts")
+    op.drop_table("rqledger_tasks")

@@ -1,0 +1,1 @@
+"""rqledger inside other apps: runnable examples, each with its README (not part of the installed package)."""

@@ -1,0 +1,1 @@
+from tests.api.conftest import database_url  # noqa: F401  (a SQLite ledger file per test, upgraded)

@@ -113,6 +113,9 @@ def _serve_waitress(app, host: str, port: int, threads: int) -> None:
         server = create_server(app, map=socket_map, host=host, port=port, threads=threads, ident="rqledger",
                                # a browser's event stream sits idle between keep-alives; don't cut it
                                channel_timeout=120,
+                               # keep reading while a request runs, so that an event stream sees its
+                               # client leave at once (waitress.client_disconnected) and frees its slot
+                               channel_request_lookahead=1,
                                # a body no route may take is refused before it is read (waitress: 1 GiB);
                                # up to twice the API's limit it reaches Flask, which answers a JSON 413
                                max_request_body_size=2 * MAX_BODY)

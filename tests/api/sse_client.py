@@ -16,6 +16,7 @@ class EventStream:
         self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         self.connection.request("GET", path, headers={"Accept": "text/event-stream", **(headers or {})})
+        self.socket = self.connection.sock  # http.client lets go of it for a response that ends the connection
         self.response = self.connection.getresponse()
         self.frames: queue.Queue = queue.Queue()
         self.comments: list[str] = []
@@ -60,10 +61,12 @@ class EventStream:
                 return arrived, event
 
     def close(self) -> None:
+        """Really goes away, as a browser leaving the page does: the server sees the connection end."""
         try:
-            self.connection.sock and self.connection.sock.shutdown(2)
+            self.socket.shutdown(2)
         except OSError:
             pass
+        self.socket.close()
         self.connection.close()
 
     def __enter__(self) -> "EventStream":

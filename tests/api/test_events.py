@@ -8,8 +8,9 @@ import urllib.request
 
 import pytest
 
-from tests.api.processes import Process
+from tests.api.processes import Process, WebServer
 from tests.api.sse_client import EventStream
+from tests.services import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -97,3 +98,26 @@ def test_streams_beyond_the_limit_are_503_and_a_closed_one_frees_its_slot(make_a
     again = client.get("/api/events", buffered=False)
     assert again.status_code == 200
     again.close()
+
+
+@pytest.mark.parametrize("processes", [1, 2], ids=["waitress", "gunicorn"])
+def test_a_stream_whose_client_left_frees_its_slot_within_seconds(service_environment, tmp_path, processes):
+    """A dashboard clicked through page after page opens a stream per page and closes it on leaving: the
+    server must notice each close at once, not at the next keep-alive 15 s later, or the process's 12
+    stream slots (16 threads) run out and the pages after the 12th get 503 for the rest of those 15 s."""
+    web = WebServer(service_environment, free_port(), tmp_path / "web.log", workers=processes)
+    try:
+        web.wait_ready()
+        statuses = []
+        for _ in range(2 * 12 * processes):  # twice every slot of every process, well within 15 s
+            with EventStream(web.url + "/api/events", timeout=10) as stream:
+                statuses.append(stream.response.status)
+            time.sleep(0.25)  # a page load's time; the slot is free again within the ~1 s check
+        assert statuses == [200] * len(statuses), statuses
+        with EventStream(web.url + "/api/events", timeout=10) as stream:  # then one stays open and live
+            assert stream.response.status == 200
+            time.sleep(0.3)
+            status, task = post(web.url, "/api/tasks", {"name": "api_echo", "kwargs": {"count": 1}})
+            assert stream.wait_for(lambda e: e.get("id") == task["id"], timeout=5)
+    finally:
+        web.stop()

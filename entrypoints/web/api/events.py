@@ -5,12 +5,12 @@ from __future__ import annotations
 import threading
 
 from apiflask import APIBlueprint, HTTPError
-from flask import Response, current_app
+from flask import Response, current_app, request
 
 from rqledger.entrypoints.web.context import container
 from rqledger.entrypoints.web.openapi import ERROR_REF
 from rqledger.entrypoints.web.schemas import EventsQuery
-from rqledger.entrypoints.web.sse import event_stream
+from rqledger.entrypoints.web.sse import client_gone, event_stream
 
 bp = APIBlueprint("api_events", __name__, url_prefix="/api", tag="Events")
 
@@ -36,7 +36,8 @@ def events(query):
         # each stream holds a server thread: keep some for the API itself
         raise HTTPError(503, "too many live event streams on this web process; retry in a while",
                         headers={"Retry-After": "10"})
-    stream = event_stream(container().event_feed(), keepalive=current_app.config["RQLEDGER_SSE_KEEPALIVE"])
+    stream = event_stream(container().event_feed(), keepalive=current_app.config["RQLEDGER_SSE_KEEPALIVE"],
+                          gone=client_gone(request.environ))
     response = Response(stream, mimetype="text/event-stream",
                         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
     if slots is not None:

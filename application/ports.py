@@ -15,7 +15,12 @@ from rqledger.domain.task import AttemptOutcome, Task, TaskStatus
 
 @dataclass(frozen=True)
 class TaskQuery:
-    """Filters of a task listing; newest first, `before_id` is the cursor (ids below it)."""
+    """Filters of a task listing; newest first, `before_id` is the cursor (ids below it).
+
+    `created_since` <= created_at < `created_until` (a half-open range). `text` that is a whole number (`search_id`)
+    matches the task of that id and no other; any other text matches the tasks that hold it, in any case, in
+    their name, arguments (their JSON), result (its JSON), description or log.
+    """
 
     statuses: frozenset[TaskStatus] = frozenset()
     name: str | None = None
@@ -23,6 +28,16 @@ class TaskQuery:
     limit: int = 50
     before_id: int | None = None
     ended_before: datetime | None = None
+    queue: str | None = None
+    created_since: datetime | None = None
+    created_until: datetime | None = None
+    text: str | None = None
+
+    @property
+    def search_id(self) -> int | None:
+        """The task id `text` names (a whole number that fits a 64-bit id), else None."""
+        text = (self.text or "").strip()
+        return int(text) if text.isascii() and text.isdigit() and 0 < int(text) < 2**63 else None
 
 
 @dataclass(frozen=True)

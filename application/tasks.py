@@ -246,6 +246,10 @@ class ListTasks:
 
     def __call__(self, query: TaskQuery) -> Page:
         self.limits.check_page(query.limit)
+        since, until = query.created_since, query.created_until
+        if since is not None and until is not None and since > until:
+            raise InvalidArguments(f"'since' ({since.isoformat()}) is after 'until' ({until.isoformat()}): no task "
+                                   "can match; swap them", field="since")
         with self.uow:
             page = self.uow.tasks.list(query)
         return Page(with_live_progress(page.items, self.queue), page.next_cursor)

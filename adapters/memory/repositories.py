@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -429,8 +430,26 @@ def _task_matches(task: Task, query: TaskQuery) -> bool:
     return ((not query.statuses or task.status in query.statuses)
             and (query.name is None or task.name == query.name)
             and (query.owner is None or task.owner == query.owner)
+            and (query.queue is None or task.queue == query.queue)
             and (query.before_id is None or task.id < query.before_id)
-            and (query.ended_before is None or (task.ended_at is not None and task.ended_at < query.ended_before)))
+            and (query.ended_before is None or (task.ended_at is not None and task.ended_at < query.ended_before))
+            and (query.created_since is None or (task.created_at is not None
+                                                 and task.created_at >= query.created_since))
+            and (query.created_until is None or (task.created_at is not None
+                                                 and task.created_at < query.created_until))
+            and (not query.text or (task.id == query.search_id if query.search_id is not None
+                                    else _holds(task, query.text))))
+
+
+def _holds(task: Task, text: str) -> bool:
+    """The text search: in the JSON the SQL ledger stores (compact, non-ASCII as it is), in any case."""
+    def as_json(value) -> str:
+        return "" if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    wanted = text.lower()
+    return any(wanted in field.lower() for field in (
+        task.name, as_json(task.args), as_json(task.kwargs), as_json(task.result), task.description or "",
+        task.log or ""))
 
 
 def _page(rows: list, limit: int) -> Page:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Sequence
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Text, bindparam, func, insert, or_, select, type_coerce, update
 from sqlalchemy.schema import Sequence as SqlSequence
 
 from rqledger.adapters.sqlalchemy.compare_and_set import guarded_update
@@ -13,7 +13,7 @@ from rqledger.adapters.sqlalchemy.conversion import attempt_from_row, attempt_va
 from rqledger.adapters.sqlalchemy.errors import WriteRefused
 from rqledger.adapters.sqlalchemy.statistics import attempt_duration_buckets, tasks_by_name_and_status
 from rqledger.adapters.sqlalchemy.tables import task_attempts, tasks
-from rqledger.adapters.sqlalchemy.types import dump_json
+from rqledger.adapters.sqlalchemy.types import dump_json, storable_text
 from rqledger.adapters.sqlalchemy.values import refuse_unstorable
 from rqledger.application.ports import Histogram, Page, TaskQuery
 from rqledger.domain.errors import DuplicateUniqueTask, TaskNotFound
@@ -157,6 +157,14 @@ class SqlAlchemyTaskRepository:
             statement = statement.where(tasks.c.id < query.before_id)
         if query.ended_before is not None:
             statement = statement.where(tasks.c.ended_at < query.ended_before)
+        if query.queue is not None:
+            statement = statement.where(tasks.c.queue == query.queue)
+        if query.created_since is not None:
+            statement = statement.where(tasks.c.created_at >= query.created_since)
+        if query.created_until is not None:
+            statement = statement.where(tasks.c.created_at < query.created_until)
+        if query.text:
+            statement = statement.where(_search(query))
         limit = max(query.limit, 0)
         # one row more than asked says whether there is a next page, without a COUNT
         rows = self._uow.execute(statement.order_by(tasks.c.id.desc()).limit(limit + 1)).all()
@@ -287,6 +295,28 @@ class SqlAlchemyTaskRepository:
                     changes,
                 )
             known[attempt.number] = values
+
+
+# The text search's columns, as the text they hold (type_coerce: the JSON ones' search text is bound as text, not
+# JSON-encoded). Case: LOWER() on both sides (ILIKE on PostgreSQL); SQLite folds only ASCII letters.
+_SEARCHED = [type_coerce(column, Text) for column in
+             (tasks.c.name, tasks.c.args, tasks.c.kwargs, tasks.c.result, tasks.c.description, tasks.c.log)]
+
+
+def _search(query: TaskQuery):
+    """The text search: a whole number is that id (the primary key); other text a LIKE '%text%' (autoescaped:
+    % and _ are literal) over the text columns.
+
+    No index serves a LIKE with a leading '%'. What bounds it is the page: rows are read newest first (the
+    primary key, with the other filters) and the statement stops at the page's limit + 1 matches, so a common
+    text costs a few pages of rows; a rare one, or one that matches nothing, reads every row the other filters
+    leave: at 1,000,000 tasks, a scan of the whole table (its logs and results included) per page. Narrow it
+    with the status, type, queue or time range (docs/STATUS.md, issue 18).
+    """
+    if query.search_id is not None:
+        return tasks.c.id == query.search_id
+    text = storable_text(query.text)  # a NUL as the log holds it (and as PostgreSQL can take it)
+    return or_(*(column.icontains(text, autoescape=True) for column in _SEARCHED))
 
 
 def _refuse_the_unstorable(rows: list[dict], exc: Exception):

@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 
 from apiflask import HTTPError
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from marshmallow import ValidationError
 
 from rqledger.application.errors import AdapterError
 from rqledger.application.failures import group_failures
@@ -32,14 +33,13 @@ from rqledger.domain.errors import ScheduleNotFound, TaskNotFound
 from rqledger.domain.task import TaskStatus
 from rqledger.entrypoints.web import access
 from rqledger.entrypoints.web.context import container
+from rqledger.entrypoints.web.schemas import moment
 
 bp = Blueprint("dashboard", __name__, static_folder="static", static_url_path="/static",
                template_folder="templates")
 
 RECENT = 15
 LIST_PAGE = 50
-# TaskQuery has no queue filter: the list filters a queue here, reading at most this many rows for one page
-QUEUE_SCAN = 2000
 FAILURES_WINDOW = 500  # the failures page groups the newest this many failed tasks
 SCHEDULE_RUNS = 100  # runs shown on a schedule's page
 
@@ -105,23 +105,21 @@ def task_page(task_id: int):
 
 @bp.get("/list")
 def list_page():
-    """Every task, newest first, filtered by the query string (?status=failed&status=canceled&name=&owner=&queue=),
-    one page at a time (?cursor=); ?q=<id> goes to that task's page."""
-    wanted = (request.args.get("q") or "").strip().lstrip("#")
-    if re.fullmatch(r"[1-9][0-9]{0,17}", wanted):
-        return redirect(url_for(".task_page", task_id=int(wanted)))
+    """Every task, newest first, filtered by the query string (?status=failed&status=canceled&name=&owner=&queue=
+    &since=&until=&q=), one page at a time (?cursor=); ?q=#<id> goes to that task's page. Filters that cannot be
+    read (a date, since after until) make it a 400 that says what to write instead."""
+    wanted = (request.args.get("q") or "").strip()
+    if re.fullmatch(r"#[1-9][0-9]{0,17}", wanted):
+        return redirect(url_for(".task_page", task_id=int(wanted[1:])))
     filters = _filters()
-    if wanted:
-        filters = dataclasses.replace(filters, errors=filters.errors + (
-            f"{wanted!r} is not a task id: search takes a task's number (text in arguments, results and logs "
-            "is not searched)",))
     listing = None
-    if not access.uses_tokens():
+    if not access.uses_tokens() and not filters.refused:
         try:
             listing = _listing(filters)
         except AdapterError:
             listing = None  # the script fetches it and shows why it fails
-    return _page("rqledger/list.html", filters=filters, listing=listing, statuses=list(TaskStatus),
+    return _page("rqledger/list.html", 400 if filters.refused else 200, filters=filters, listing=listing,
+                 statuses=list(TaskStatus),
                  section_path="/dashboard/sections/list" + (f"?{filters.query}" if filters.query else ""))
 
 
@@ -248,6 +246,8 @@ def _queues() -> dict:
 @bp.get("/dashboard/sections/list")
 def list_section():
     filters = _filters()
+    if filters.refused:
+        raise HTTPError(400, "; ".join(filters.refused))
     return render_template("rqledger/section_list.html", filters=filters, listing=_listing(filters))
 
 
@@ -273,19 +273,31 @@ def section(name: str):
 
 @dataclasses.dataclass(frozen=True)
 class Filters:
-    """The task list's filters, as read from the query string (what could not be read is in `errors`)."""
+    """The task list's filters, as read from the query string. What could not be read is in `errors` (ignored,
+    the rest still shown) or, when showing the rest would mislead (a time range or search that cannot be
+    read), in `refused` (a 400)."""
 
     statuses: tuple[str, ...] = ()
     name: str = ""
     owner: str = ""
     queue: str = ""
+    since: str = ""
+    until: str = ""
+    q: str = ""
     cursor: int | None = None
     errors: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
+    created_since: datetime | None = None
+    created_until: datetime | None = None
 
     def pairs(self, cursor: int | None = None) -> list[tuple[str, str]]:
         pairs = [("status", s) for s in self.statuses]
-        pairs += [(k, v) for k, v in (("name", self.name), ("owner", self.owner), ("queue", self.queue)) if v]
+        pairs += [(k, v) for k, v in self._texts() if v]
         return pairs + ([("cursor", str(cursor))] if cursor is not None else [])
+
+    def _texts(self) -> list[tuple[str, str]]:
+        return [("name", self.name), ("owner", self.owner), ("queue", self.queue), ("since", self.since),
+                ("until", self.until), ("q", self.q)]
 
     @property
     def query(self) -> str:
@@ -299,9 +311,18 @@ class Filters:
     def newest(self) -> str:
         return urlencode(self.pairs())
 
+    @property
+    def api_query(self) -> str:
+        """The same filters for GET /api/tasks (every matching task, for a bulk action on all of them)."""
+        pairs = [("status", ",".join(self.statuses))] if self.statuses else []
+        return urlencode(pairs + [(k, v) for k, v in self._texts() if v])
+
+
+_MOMENT = {"since": moment("since"), "until": moment("until")}
+
 
 def _filters() -> Filters:
-    args, errors = request.args, []
+    args, errors, refused = request.args, [], []
     known = {s.value for s in TaskStatus}
     given = [part.strip() for value in args.getlist("status") for part in value.split(",") if part.strip()]
     statuses = tuple(s.value for s in TaskStatus if s.value in given)  # in the statuses' own order, once each
@@ -310,33 +331,31 @@ def _filters() -> Filters:
     cursor = int(given_cursor) if re.fullmatch(r"[1-9][0-9]{0,17}", given_cursor) else None
     if given_cursor and cursor is None:
         errors.append("that cursor is not one from an 'older' link: showing the newest")
-    text = {key: (args.get(key) or "").strip()[:200] for key in ("name", "owner", "queue")}
-    return Filters(statuses, text["name"], text["owner"], text["queue"], cursor, tuple(errors))
+    text = {key: (args.get(key) or "").strip()[:200] for key in ("name", "owner", "queue", "since", "until", "q")}
+    for key, value in text.items():
+        if "\x00" in value:
+            refused.append(f"{key!r} holds a NUL character (%00): remove it")
+            text[key] = value.replace("\x00", "")
+    moments = {}
+    for key, field in _MOMENT.items():
+        try:
+            moments[key] = field.deserialize(text[key]) if text[key] else None
+        except ValidationError as exc:
+            refused.append(f"{key} {text[key]!r} {' '.join(exc.messages)}")
+            moments[key] = None
+    if moments["since"] and moments["until"] and moments["since"] > moments["until"]:
+        refused.append(f"since ({text['since']}) is after until ({text['until']}): no task can match; swap them")
+    return Filters(statuses, cursor=cursor, errors=tuple(errors), refused=tuple(refused),
+                   created_since=moments["since"], created_until=moments["until"], **text)
 
 
 def _listing(f: Filters) -> dict:
     """One page of the list: `tasks`, and `next_cursor` (None on the last page)."""
-    list_tasks = container().list_tasks()
     query = TaskQuery(statuses=frozenset(TaskStatus(s) for s in f.statuses), name=f.name or None,
-                      owner=f.owner or None, limit=LIST_PAGE, before_id=f.cursor)
-    if not f.queue:
-        page = list_tasks(query)
-        return {"tasks": page.items, "next_cursor": page.next_cursor}
-    found: list = []
-    scanned = 0
-    query = dataclasses.replace(query, limit=200)
-    while True:
-        page = list_tasks(query)
-        scanned += len(page.items)
-        for task in page.items:
-            if task.queue == f.queue:
-                found.append(task)
-                if len(found) == LIST_PAGE:
-                    last = task is page.items[-1] and page.next_cursor is None
-                    return {"tasks": found, "next_cursor": None if last else task.id}
-        if page.next_cursor is None or scanned >= QUEUE_SCAN:
-            return {"tasks": found, "next_cursor": page.next_cursor, "scanned": scanned}
-        query = dataclasses.replace(query, before_id=page.next_cursor)
+                      owner=f.owner or None, queue=f.queue or None, created_since=f.created_since,
+                      created_until=f.created_until, text=f.q or None, limit=LIST_PAGE, before_id=f.cursor)
+    page = container().list_tasks()(query)
+    return {"tasks": page.items, "next_cursor": page.next_cursor}
 
 
 def _failures() -> dict:

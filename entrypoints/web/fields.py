@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+from datetime import datetime, timezone
 
 from marshmallow import ValidationError, fields, validate
 
@@ -78,3 +79,22 @@ class Owner(fields.Raw):
         if not isinstance(value, str) or not 1 <= len(value) <= 200 or "\x00" in value:
             raise ValidationError("must be a string of 1 to 200 characters (no NUL) or an integer")
         return value
+
+
+class Moment(fields.AwareDateTime):
+    """An ISO 8601 date and time to filter by (a date alone is its midnight; without an offset, UTC).
+
+    Held within 1970..9000: no task's time lies outside, and beyond them a database cannot store every year (a
+    time late in 9999 west of UTC has no UTC at all), so a far bound means "from the start" or "to the end".
+    """
+
+    EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+    default_error_messages = {"invalid": "is not an ISO 8601 date and time: write e.g. 2026-12-05T14:30 (UTC) or "
+                                         "2026-12-05T14:30:00+09:00"}
+
+    def __init__(self, **kwargs):
+        super().__init__(format="iso", default_timezone=timezone.utc, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return min(max(super()._deserialize(value, attr, data, **kwargs), self.EARLIEST), self.LATEST)

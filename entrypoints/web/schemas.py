@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 from rqledger.domain.alert import AlertKind, AlertStatus
 from rqledger.domain.schedule import CatchUp, ScheduleStatus
 from rqledger.domain.task import Priority, TaskStatus
-from rqledger.entrypoints.web.fields import Owner, Seconds, Text, WholeNumber
+from rqledger.entrypoints.web.fields import Moment, Owner, Seconds, Text, WholeNumber
 
 MAX_PAGE = 500
 MAX_BATCH = 1000
@@ -106,11 +106,21 @@ class PageQuery(Schema):
                            metadata={"description": "next_cursor of the previous page"})
 
 
+def moment(description: str) -> Moment:
+    return Moment(load_default=None, metadata={"description": f"{description}: ISO 8601 (without an offset: UTC)"})
+
+
 class TaskListQuery(PageQuery):
     status = fields.String(load_default=None, validate=_status_list(TaskStatus),
                            metadata={"description": "comma list of statuses"})
     name = Text(200, load_default=None)
     owner = Text(200, load_default=None)
+    queue = Text(100, load_default=None)
+    since = moment("created at or after this time")
+    until = moment("created before this time (not after `since`)")
+    q = Text(200, load_default=None, metadata={
+        "description": "search: a whole number finds the task with that id; other text, every task that holds "
+                       "it (in any case) in its name, arguments, result, description or log"})
 
 
 class ScheduleListQuery(PageQuery):

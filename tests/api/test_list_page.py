@@ -74,11 +74,58 @@ def test_a_task_id_in_the_search_goes_to_its_page(client, mixed):
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/tasks/{mixed['queued']}")
 
 
-def test_text_in_the_search_says_only_ids_are_searched_and_bad_filters_say_why(client, mixed):
+def test_the_search_finds_text_in_arguments_and_logs_and_a_number_as_an_id(client, mixed):
+    assert rows(page(client, "/list?q=DISK")) == mixed["failed"][::-1]  # the log: "ValueError: no disk 1"
+    assert rows(page(client, "/list?q=no+disk+2")) == [mixed["failed"][1]]
+    assert rows(page(client, f"/list?q={mixed['queued']}")) == [mixed["queued"]]
+    assert rows(page(client, "/list?q=%22count%22%3A2")) == [mixed["done"][1]]  # '"count":2', the arguments' JSON
+    assert rows(page(client, f"/list?q={mixed['queued']}&status=failed")) == []  # the id, and the status too
+    html = page(client, "/list?q=nothing+like+this")
+    assert rows(html) == [] and "No tasks match these filters." in html
+
+
+def test_bad_statuses_and_cursors_say_why_and_the_rest_still_shows(client, mixed):
     html = page(client, "/list?q=disk&status=lost&cursor=abc")
-    assert "&#39;disk&#39; is not a task id" in html
     assert "&#39;lost&#39; is not a status" in html and "that cursor is not one" in html
-    assert len(rows(html)) == 6  # the rest of the page still works
+    assert rows(html) == mixed["failed"][::-1]  # the rest of the page still works
+
+
+def test_the_created_range_filters_and_stays_in_the_form_and_the_links(client, monkeypatch):
+    monkeypatch.setattr(dashboard, "LIST_PAGE", 1)
+    ids = [enqueue(client) for _ in range(2)]
+    assert rows(page(client, "/list?since=2000-01-01&until=2000-01-02")) == []
+    html = page(client, "/list?since=2000-01-01T00:00&until=8999-01-01T00:00%2B09:00&q=api_echo")
+    assert rows(html) == [ids[1]]
+    assert 'value="2000-01-01T00:00"' in html and 'value="8999-01-01T00:00+09:00"' in html
+    assert 'value="api_echo"' in html
+    older = re.search(r'href="([^"]+)" id="older-link"', html).group(1).replace("&amp;", "&")
+    assert older == f"/list?since=2000-01-01T00%3A00&until=8999-01-01T00%3A00%2B09%3A00&q=api_echo&cursor={ids[1]}"
+    assert rows(page(client, older)) == [ids[0]]
+
+
+def test_an_unreadable_date_or_a_range_backwards_is_a_400_that_says_what_to_write(client, mixed):
+    response = client.get("/list?since=yesterday&status=failed")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    assert "since &#39;yesterday&#39; is not an ISO 8601 date and time: write e.g. 2026-12-05T14:30" in html
+    assert rows(html) == [] and "Correct the filters above" in html
+    assert 'value="yesterday"' in html and 'value="failed" checked>' in html  # kept, to be corrected
+    response = client.get("/list?since=2026-12-05T10:00&until=2026-12-05")
+    assert response.status_code == 400
+    assert "since (2026-12-05T10:00) is after until (2026-12-05): no task can match" in response.get_data(as_text=True)
+    section = client.get("/dashboard/sections/list?until=soon")
+    assert section.status_code == 400
+    assert "until &#39;soon&#39;" not in section.get_data(as_text=True)  # JSON, for the script to show
+    assert section.get_json()["error"]["message"].startswith("until 'soon' is not an ISO 8601 date")
+
+
+def test_the_bulk_bar_carries_the_filters_for_every_matching_task(client, mixed):
+    html = page(client, "/list?status=failed&status=canceled&queue=default&q=disk&since=2000-01-01")
+    query = re.search(r'data-api-query="([^"]*)"', html).group(1).replace("&amp;", "&")
+    assert query == "status=failed%2Ccanceled&queue=default&since=2000-01-01&q=disk"
+    api = client.get(f"/api/tasks?{query}").get_json()
+    assert [item["id"] for item in api["items"]] == rows(html) == mixed["failed"][::-1]
+    assert 'id="bulk-all"' in html
 
 
 def test_pages_go_older_with_the_cursor_and_keep_the_filters(client, monkeypatch):
@@ -162,6 +209,16 @@ def test_under_the_prefix_an_owner_lists_only_their_own_tasks(in_app):
     assert rows(in_app.get("/tasks/dashboard/sections/list", headers=A).get_data(as_text=True)) == mine[::-1]
     assert rows(page(in_app, "/tasks/list", ADMIN)) == [theirs] + mine[::-1]
     assert rows(page(in_app, "/tasks/list?owner=8", ADMIN)) == [theirs]
+
+
+def test_under_the_prefix_an_owner_s_search_never_finds_another_owner_s_task(in_app):
+    mine = enqueue(in_app, "/tasks", A, kwargs={"count": 1, "label": "shared words"})
+    theirs = enqueue(in_app, "/tasks", B, kwargs={"count": 2, "label": "shared words"})
+    assert rows(page(in_app, "/tasks/list?q=SHARED", A)) == [mine]
+    assert rows(page(in_app, f"/tasks/list?q={theirs}", A)) == []  # their id, searched by number
+    api = in_app.get("/tasks/api/tasks?q=shared", headers=A).get_json()
+    assert [item["id"] for item in api["items"]] == [mine]
+    assert rows(page(in_app, "/tasks/list?q=shared", ADMIN)) == [theirs, mine]
 
 
 def test_under_the_prefix_a_signed_out_visitor_gets_401(in_app):

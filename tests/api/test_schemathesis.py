@@ -7,7 +7,8 @@ a fixed number of examples per operation and a deadline for each run, about
 20 s each. One allowance: a body can fit the schema and still be refused with
 422, because whether arguments fit a task function is checked against its
 signature, and whether a cron expression names real times against a calendar,
-which the document cannot express (see `positive_data_acceptance` below).
+which the document cannot express (see `positive_data_acceptance` below); and a
+task listing's `since` may not come after its `until` (two parameters).
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ database = "none"
 [[operations]]
 include-name-regex = "^POST /api/(tasks|tasks/batch|schedules)$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "409", "422"]
+
+[[operations]]
+include-name-regex = "^GET /api/tasks$"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "422"]
 """
 
 

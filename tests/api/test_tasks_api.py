@@ -6,6 +6,9 @@ from datetime import datetime
 
 import pytest
 
+from rqledger.adapters.memory import InMemoryWorker
+from rqledger.entrypoints.web.context import KEY
+
 TASK_FIELDS = {"id", "name", "description", "status", "failed", "progress", "result", "log", "args", "kwargs",
                "queue", "timeout", "retry", "attempts", "owner", "worker", "created_at", "enqueued_at",
                "started_at", "ended_at"}
@@ -86,6 +89,42 @@ def test_list_filters_by_status_name_and_owner(client, work):
     assert ids("name=api_fail") == [failed["id"]]
     assert ids("owner=bob") == [queued["id"], failed["id"]]
     assert ids("owner=bob&status=queued") == [queued["id"]]
+
+
+def test_list_filters_by_queue_created_time_and_text(make_app):
+    app = make_app(RQLEDGER_QUEUES="default,slow")
+    client = app.test_client()
+    boom = enqueue(client, name="api_fail", kwargs={"message": "Disk Full"})
+    container = app.extensions[KEY]
+    InMemoryWorker(container.queue(), container.run_task(), name="test-worker").work()
+    slow = enqueue(client, queue="slow", kwargs={"count": 1, "label": "50% off"})
+    created = datetime.fromisoformat(slow["created_at"])
+
+    def ids(query):
+        response = client.get(f"/api/tasks?{query}")
+        assert response.status_code == 200, response.get_json()
+        return [t["id"] for t in response.get_json()["items"]]
+
+    assert ids("queue=slow") == [slow["id"]]
+    assert ids("q=disk+full") == [boom["id"]]  # the log, and the arguments
+    assert ids("q=50%25") == [slow["id"]] and ids("q=5_%25") == []  # % and _ are plain characters
+    assert ids(f"q={boom['id']}") == [boom["id"]]
+    assert ids(f"since={created.isoformat().replace('+00:00', 'Z')}") == [slow["id"]]
+    assert ids(f"until={created.isoformat().replace('+00:00', '')}") == [boom["id"]]  # no offset: UTC
+    assert ids("since=2000-01-01&until=2000-01-02") == []
+    assert ids("since=0001-01-01T00:00:00Z&until=9999-12-31T23:59:59-01:00") == [slow["id"], boom["id"]]  # all
+
+
+@pytest.mark.parametrize("query, message", [
+    ("since=yesterday", "since: is not an ISO 8601 date and time: write e.g. 2026-12-05T14:30 (UTC)"),
+    ("until=2026-02-30T10:00", "until: is not an ISO 8601 date and time"),
+    ("since=2026-12-05T10:00Z&until=2026-12-05T09:00Z",
+     "'since' (2026-12-05T10:00:00+00:00) is after 'until' (2026-12-05T09:00:00+00:00): no task can match"),
+])
+def test_list_refuses_a_time_it_cannot_read_or_a_range_backwards(client, query, message):
+    response = client.get(f"/api/tasks?{query}")
+    assert response.status_code == 422
+    assert message in response.get_json()["error"]["message"]
 
 
 def test_cancel_a_queued_task_answers_200_and_it_never_runs(client, work):

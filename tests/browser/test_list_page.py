@@ -131,6 +131,34 @@ def test_a_bulk_retry_touches_exactly_the_selected_rows_and_reports_each_refusal
     no_console_errors(browser)
 
 
+def test_a_bulk_retry_of_every_task_matching_the_filters_counts_them_all_first_and_touches_only_them(
+        browser, service):
+    web = service()
+    users = [enqueue(web, "api_fail", message=f"user {n} not found") for n in range(4)]
+    disks = [enqueue(web, "api_fail", message=f"disk {n} is full") for n in range(2)]
+    settled(web, users + disks)
+    browser.set_window_size(1400, 1000)
+    browser.get(web.url + f"/list?q=USER&cursor={users[2]}")  # an older page: two of the four matching tasks
+    live(browser)
+    assert browser.execute_script(
+        "return Array.from(document.querySelectorAll('[data-task-row]'), r => Number(r.dataset.taskRow));"
+    ) == [users[1], users[0]]
+
+    click(browser, "#bulk-all")
+    assert text_of(browser, "#bulk-count") == "every matching task"
+    click(browser, '#bulk-bar button[data-bulk="retry"]')
+    wait(browser).until(lambda d: d.find_element(By.ID, "bulk-question").text == "Retry 4 tasks?")
+    assert text_of(browser, "#bulk-detail") == (
+        "Every task matching the filters: " + ", ".join(str(i) for i in users[::-1]) + ".")
+    click(browser, "#bulk-confirm")
+    wait(browser).until(lambda d: d.find_element(By.ID, "bulk-summary").text == "4 of 4 tasks retried.")
+
+    settled(web, users, attempts=2)
+    assert all(api(web, "GET", f"/api/tasks/{i}")["attempts"] == 1 for i in disks)
+    assert not browser.find_element(By.ID, "bulk-all").is_selected()
+    no_console_errors(browser)
+
+
 def test_retry_all_in_a_failure_group_retries_that_group_only(browser, service, tmp_path):
     web = service()
     users = [enqueue(web, "api_fail", message=f"user {n} not found") for n in (3, 41, 977)]

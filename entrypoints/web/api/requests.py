@@ -37,7 +37,8 @@ def _cursor(text: str | None) -> int | None:
 
 def task_query(query: dict) -> TaskQuery:
     return TaskQuery(statuses=_statuses(query["status"], TaskStatus), name=query["name"], owner=query["owner"],
-                     limit=query["limit"], before_id=_cursor(query["cursor"]))
+                     limit=query["limit"], before_id=_cursor(query["cursor"]), queue=query["queue"],
+                     created_since=query["since"], created_until=query["until"], text=query["q"] or None)
 
 
 def schedule_query(query: dict) -> ScheduleQuery:

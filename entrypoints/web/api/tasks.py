@@ -94,6 +94,8 @@ def list_tasks(query):
     """List tasks, newest first
 
     Follow `next_cursor` (pass it as `cursor`) for the next page; it is null on the last one.
+    `since` after `until` is refused (422). The text search `q` reads rows newest first until it
+    has a page: narrow a rare text with the other filters on a large ledger.
     """
     services = container()
     page = services.list_tasks()(task_query(query))

@@ -214,7 +214,27 @@
     delete: { verb: "Delete", done: "deleted" },
   };
   const BULK_AT_ONCE = 4;  // requests in flight at a time
+  const BULK_ALL_MAX = 5000;  // "every task matching the filters" gathers at most this many ids (newest first)
   let bulkPlan = null;
+
+  function bulkAll() { return Boolean($("bulk-all") && $("bulk-all").checked); }
+
+  // Every task the list's filters match, newest first, through the API (same filters, same owner scope): the ids
+  // are fixed here, before the question, so the count asked is exactly the set of tasks the action touches.
+  async function matchingIds() {
+    const query = $("bulk-bar").dataset.apiQuery;
+    const ids = [];
+    let cursor = null;
+    do {
+      const path = "/api/tasks?" + (query ? query + "&" : "") + "limit=500" + (cursor ? "&cursor=" + cursor : "");
+      const response = await request("GET", path);
+      if (!response.ok) throw new Error(await errorMessage(response));
+      const page = await response.json();
+      page.items.forEach((t) => ids.push(String(t.id)));
+      cursor = page.next_cursor;
+    } while (cursor && ids.length < BULK_ALL_MAX);
+    return { ids: ids.slice(0, BULK_ALL_MAX), more: Boolean(cursor) || ids.length > BULK_ALL_MAX };
+  }
 
   function selectedIds(within) {
     return Array.from((within || document).querySelectorAll("input[data-select]:checked"), (box) => box.value);
@@ -225,8 +245,10 @@
     if (!count) return;
     const n = selectedIds().length;
     const boxes = document.querySelectorAll("input[data-select]");
-    count.textContent = n + " selected";
-    document.querySelectorAll("#bulk-bar button[data-bulk]").forEach((button) => { button.disabled = n === 0; });
+    count.textContent = bulkAll() ? "every matching task" : n + " selected";
+    document.querySelectorAll("#bulk-bar button[data-bulk]").forEach((button) => {
+      button.disabled = n === 0 && !bulkAll();
+    });
     document.querySelectorAll("input[data-select-all]").forEach((all) => {
       all.checked = boxes.length > 0 && n === boxes.length;
       all.indeterminate = n > 0 && n < boxes.length;
@@ -237,22 +259,39 @@
     if (e.target.matches("input[data-select-all]")) {
       document.querySelectorAll("input[data-select]").forEach((box) => { box.checked = e.target.checked; });
     }
-    if (e.target.matches("input[data-select], input[data-select-all]")) updateSelection();
+    if (e.target.matches("input[data-select], input[data-select-all], #bulk-all")) updateSelection();
   });
 
   function tasks(n) { return n + (n === 1 ? " task" : " tasks"); }
 
   // Asks in the page, with the count it will touch ("Retry 3 tasks?"), before anything is sent.
-  document.addEventListener("click", (e) => {
+  document.addEventListener("click", async (e) => {
     const button = e.target.closest("button[data-bulk]");
     if (!button || !BULK[button.dataset.bulk]) return;
-    const ids = button.dataset.ids ? button.dataset.ids.split(" ").filter(Boolean) : selectedIds();
+    let ids = button.dataset.ids ? button.dataset.ids.split(" ").filter(Boolean) : selectedIds();
+    let matching = null;
+    if (!button.dataset.ids && bulkAll()) {
+      button.disabled = true;
+      try {
+        matching = await matchingIds();
+      } catch (err) {
+        flash(err.message, "error");
+        return;
+      } finally {
+        button.disabled = false;
+      }
+      ids = matching.ids;
+      if (!ids.length) { flash("No task matches these filters.", "info"); return; }
+    }
     if (!ids.length) return;
     bulkPlan = { action: button.dataset.bulk, ids };
     const verb = BULK[bulkPlan.action].verb;
+    const scope = !matching ? "Tasks " : (matching.more ? `The newest ${ids.length} tasks matching the filters (more `
+      + "match: run it again for the rest): " : "Every task matching the filters: ");
     $("bulk-question").textContent = `${verb} ${tasks(ids.length)}?`;
-    $("bulk-detail").textContent = (ids.length <= 12 ? "Tasks " + ids.join(", ") : "Tasks " + ids.slice(0, 12).join(", ")
-      + ` and ${ids.length - 12} more`) + (bulkPlan.action === "delete" ? ": deleted for good." : ".");
+    $("bulk-detail").textContent = scope + (ids.length <= 12 ? ids.join(", ")
+      : ids.slice(0, 12).join(", ") + ` and ${ids.length - 12} more`)
+      + (bulkPlan.action === "delete" ? ": deleted for good." : ".");
     $("bulk-confirm").textContent = `${verb} ${tasks(ids.length)}`;
     $("bulk-dialog").showModal();
     $("bulk-keep").focus();
@@ -288,6 +327,7 @@
     showSummary(`${succeeded.length} of ${tasks(plan.ids.length)} ${BULK[plan.action].done}` +
       (failed.length ? `; ${failed.length} failed:` : "."), failed);
     document.querySelectorAll("input[data-select]").forEach((box) => { box.checked = false; });
+    if ($("bulk-all")) $("bulk-all").checked = false;
     document.querySelectorAll("button[data-bulk]").forEach((button) => { button.disabled = false; });
     updateSelection();
     refresh(ALL_SECTIONS);

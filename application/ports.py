@@ -41,6 +41,16 @@ class TaskQuery:
 
 
 @dataclass(frozen=True)
+class EndedTask:
+    """What the overview's charts need of an ended task (TaskRepository.ended_since)."""
+
+    name: str
+    status: TaskStatus
+    started_at: datetime | None
+    ended_at: datetime
+
+
+@dataclass(frozen=True)
 class ScheduleQuery:
     """Filters of a schedule listing (`owner`: only that owner's, for per-user views); newest first."""
 
@@ -154,6 +164,10 @@ class TaskRepository(Protocol):
 
         A duration below zero (a clock stepped back between start and end) counts as zero.
         """
+
+    def ended_since(self, since: datetime, limit: int, owner: str | None = None) -> list[EndedTask]:
+        """Tasks finished, failed or canceled at or after `since` (and `owner`'s only, when given): the newest
+        end first, at most `limit` of them (the ended_at index serves it)."""
 
 
 class ScheduleRepository(Protocol):

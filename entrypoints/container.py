@@ -34,6 +34,7 @@ from rqledger.application.runs import RunSchedule, ScheduledRuns
 from rqledger.application.schedules import (CancelSchedule, DeleteSchedule, GetSchedule, ListRuns, ListSchedules,
                                    RegisterSchedule)
 from rqledger.application.tasks import CancelTask, DeleteTask, EnqueueTask, GetTask, ListTasks, RetryTask
+from rqledger.application.throughput import ChartTasks
 
 
 def _limits(default_timeout=180, max_timeout=24 * 3600, max_retries=10, queues=("default",),
@@ -172,6 +173,7 @@ class Container(containers.DeclarativeContainer):
     delete_task = providers.Factory(DeleteTask, uow=uow)
     get_task = providers.Factory(GetTask, uow=uow, queue=queue)
     list_tasks = providers.Factory(ListTasks, uow=uow, queue=queue, limits=limits)
+    chart_tasks = providers.Factory(ChartTasks, uow=uow, clock=clock)
 
     # per-type limits (@task(concurrency=..., concurrency_per_owner=..., rate_limit=...)): counters shared by
     # every worker (Redis; memory for the memory path); a slot's lease lasts RQLEDGER_WORKER_TTL

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from rqledger.application.ports import AlertQuery, Histogram, Page, ScheduleQuery, TaskQuery
+from rqledger.application.ports import AlertQuery, EndedTask, Histogram, Page, ScheduleQuery, TaskQuery
 from rqledger.domain.alert import Alert, AlertStatus, Delivery
 from rqledger.domain.errors import (AlertNotFound, ConcurrentUpdate, DuplicateAlert, DuplicateRun, DuplicateUniqueTask,
                                    RunNotFound, ScheduleNotFound, TaskNotFound)
@@ -25,6 +25,7 @@ from rqledger.domain.schedule import RunStatus, ScheduledTask, ScheduledTaskInst
 from rqledger.domain.task import ACTIVE, AttemptOutcome, Task, TaskStatus, unique_keys
 
 _DELETED = object()
+_ENDED = (TaskStatus.FINISHED, TaskStatus.FAILED, TaskStatus.CANCELED)
 
 
 @dataclass
@@ -145,6 +146,13 @@ class InMemoryTaskRepository:
                     seconds = max(0.0, (attempt.ended_at - attempt.started_at).total_seconds())
                     histograms.setdefault((task.name, attempt.outcome), Histogram(tuple(bounds))).observe(seconds)
         return histograms
+
+
+    def ended_since(self, since, limit: int, owner: str | None = None) -> list[EndedTask]:
+        ended = [EndedTask(t.name, t.status, t.started_at, t.ended_at) for t in self._uow._all("tasks")
+                 if t.status in _ENDED and t.ended_at is not None and t.ended_at >= since
+                 and (owner is None or t.owner == owner)]
+        return sorted(ended, key=lambda e: e.ended_at, reverse=True)[:max(limit, 0)]
 
 
 class InMemoryScheduleRepository:

@@ -15,7 +15,7 @@ from rqledger.adapters.sqlalchemy.statistics import attempt_duration_buckets, ta
 from rqledger.adapters.sqlalchemy.tables import task_attempts, tasks
 from rqledger.adapters.sqlalchemy.types import dump_json, storable_text
 from rqledger.adapters.sqlalchemy.values import refuse_unstorable
-from rqledger.application.ports import Histogram, Page, TaskQuery
+from rqledger.application.ports import EndedTask, Histogram, Page, TaskQuery
 from rqledger.domain.errors import DuplicateUniqueTask, TaskNotFound
 from rqledger.domain.task import ACTIVE, Attempt, AttemptOutcome, Task, TaskStatus, unique_keys
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 _JSON_FIELDS = ("args", "kwargs", "result", "retry_policy")
 _ACTIVE = [status.value for status in ACTIVE]
+_ENDED = [status.value for status in (TaskStatus.FINISHED, TaskStatus.FAILED, TaskStatus.CANCELED)]
 _INSERT = insert(tasks)
 _INSERT_RETURNING = insert(tasks).returning(tasks.c.id)
 _INSERT_RETURNING_IDS = insert(tasks).returning(tasks.c.id, sort_by_parameter_order=True)
@@ -252,6 +253,15 @@ class SqlAlchemyTaskRepository:
             histogram.count += count
             histogram.sum += int(micros) / 1_000_000  # SUM is a Decimal on PostgreSQL and MariaDB
         return histograms
+
+    def ended_since(self, since, limit: int, owner: str | None = None) -> list[EndedTask]:
+        """A range of the ended_at index, newest first, cut at `limit`: bounded by the window, never the ledger."""
+        statement = (select(tasks.c.name, tasks.c.status, tasks.c.started_at, tasks.c.ended_at)
+                     .where(tasks.c.ended_at >= since, tasks.c.status.in_(_ENDED)))
+        if owner is not None:
+            statement = statement.where(tasks.c.owner == owner)
+        rows = self._uow.execute(statement.order_by(tasks.c.ended_at.desc()).limit(max(limit, 0)))
+        return [EndedTask(name, TaskStatus(status), started, ended) for name, status, started, ended in rows]
 
     # -- attempts -----------------------------------------------------
 

@@ -1,6 +1,6 @@
 """The dashboard: server-rendered pages, and their sections as HTML fragments the pages' script re-fetches.
 
-The pages: the overview (/), one task's (/tasks/<id>), the schedules (/schedules, /schedules/<id>), the task list (/list: filters and an "older" cursor in
+The pages: the overview (/: what runs, what ended, the charts), one task's (/tasks/<id>), the schedules (/schedules, /schedules/<id>), the task list (/list: filters and an "older" cursor in
 the query string, bulk actions on the selected rows), the failures grouped by fingerprint (/failures), the
 queues with their pause and resume (/queues, an admin's) and the alerts (/alerts, an admin's).
 
@@ -31,12 +31,13 @@ from rqledger.application.ports import AlertQuery, ScheduleQuery, TaskQuery
 from rqledger.domain.alert import AlertStatus
 from rqledger.domain.errors import ScheduleNotFound, TaskNotFound
 from rqledger.domain.task import TaskStatus
-from rqledger.entrypoints.web import access
+from rqledger.entrypoints.web import access, charts
 from rqledger.entrypoints.web.context import container
 from rqledger.entrypoints.web.schemas import moment
 
 bp = Blueprint("dashboard", __name__, static_folder="static", static_url_path="/static",
                template_folder="templates")
+bp.add_app_template_filter(charts.seconds, "rqledger_seconds")
 
 RECENT = 15
 LIST_PAGE = 50
@@ -67,6 +68,7 @@ SECTIONS = {
     "finished": lambda: {"tasks": _tasks(TaskStatus.FINISHED)},
     "failed": lambda: {"tasks": _tasks(TaskStatus.FAILED, TaskStatus.CANCELED)},
     "schedules": lambda: {"schedules": _schedules()},
+    "charts": lambda: charts.overview(container().chart_tasks()()),
 }
 
 

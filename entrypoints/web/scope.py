@@ -56,6 +56,13 @@ class Scoped:
     def get_task(self):
         return self._task_guarded(self._services.get_task())
 
+    def chart_tasks(self):
+        inner = self._services.chart_tasks()
+        if self._actor.admin:
+            return inner
+        owner = self._actor.owner  # whatever a caller asks, the charts are of this owner's tasks (none: nothing)
+        return lambda *args, **kwargs: inner(owner=owner) if owner is not None else inner.nothing()
+
     def cancel_task(self):
         return self._task_guarded(self._services.cancel_task())
 

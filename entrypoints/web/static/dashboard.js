@@ -12,6 +12,11 @@
   const WATCHED = Array.from(document.querySelectorAll("[data-section][data-watch]"));
   const TASK_PAGE = document.body.dataset.page === "task";
   const SCHEDULE_PAGE = document.body.dataset.page === "schedule";
+  // the overview's charts: re-read when a task ends, at most once per CHARTS_EVERY ms (each read is a day of rows)
+  const CHARTS = ALL_SECTIONS.includes("charts");
+  const CHARTS_EVERY = 5000;
+  const ENDED = ["finished", "failed", "canceled"];
+  let chartsTimer = null;
   // the sections that show schedules and their runs: the overview's card, the schedules page, one schedule's
   const RUN_SECTIONS = ALL_SECTIONS.filter((name) => ["schedules", "schedules_list", "schedule"].includes(name));
   const tokenRequired = document.body.dataset.tokenRequired === "true";
@@ -128,9 +133,16 @@
     return !watch.watchName || watch.watchName === event.name;
   }
 
+  // One re-read a while after the first end it hears of, covering every end until then (no timer runs otherwise).
+  function refreshCharts() {
+    if (!CHARTS || chartsTimer) return;
+    chartsTimer = setTimeout(() => { chartsTimer = null; refresh(["charts"]); }, CHARTS_EVERY);
+  }
+
   function onEvent(message) {
     let event;
     try { event = JSON.parse(message.data); } catch (e) { return; }
+    if (event.kind === "task" && ENDED.includes(event.status)) refreshCharts();
     if (event.kind === "task" && WATCHED.length) {
       const row = document.querySelector(`[data-task-row="${event.id}"]`);
       if (row && row.dataset.status === event.status) moveProgress(event.id, event.progress);

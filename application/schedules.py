@@ -30,6 +30,7 @@ class ScheduleRequest:
     catch_up: CatchUp | str | None = None  # what to do with firings missed while no scheduler ran (None: latest)
     expect_every: int | None = None  # seconds within which a run must succeed (the dead-man check; None: none)
     alert_after_failures: int | None = None  # failed runs in a row that raise schedule.failing (None: 3)
+    timezone: str | None = None  # the IANA zone `cron` is read in (None: the service's); only with a cron
 
 
 def next_run_time(schedule: ScheduledTask, calendar: CronCalendar, now: datetime) -> datetime | None:
@@ -110,8 +111,11 @@ class RegisterSchedule:
         task_type = self.registry.get(request.name)
         task_type.check_arguments(request.args, request.kwargs)
         owner = owner_text(request.owner)
+        if request.timezone is not None and request.cron is None:
+            raise InvalidSchedule("'timezone' is the time zone of a cron expression: give it with 'cron' (an 'at' "
+                                  "carries its own offset)", field="timezone")
         timing = Timing(at=request.at, interval=request.interval, repeat=request.repeat,
-                        cron=request.cron, timezone=self.timezone)
+                        cron=request.cron, timezone=request.timezone or self.timezone)
         if timing.cron is not None:
             self.calendar.validate(timing.cron, timing.timezone)
         catch_up = CatchUp.parse(request.catch_up)

@@ -86,7 +86,10 @@ class ScheduleIn(Schema):
     repeat = WholeNumber(allow_none=True, load_default=None, validate=validate.Range(min=1, max=10**9),
                          metadata={"description": "runs in all (omit: forever)"})
     cron = Text(200, allow_none=True, load_default=None,
-                metadata={"description": "'minute hour day-of-month month day-of-week', in RQLEDGER_TIMEZONE"})
+                metadata={"description": "'minute hour day-of-month month day-of-week', in `timezone`"})
+    timezone = Text(64, min_length=1, allow_none=True, load_default=None,
+                    metadata={"description": "the IANA time zone of `cron` (e.g. Europe/Paris; default: the "
+                                             "service's RQLEDGER_TIMEZONE); only with `cron`"})
     catch_up = fields.Enum(CatchUp, by_value=True, load_default=CatchUp.LATEST,
                            metadata={"description": "firings missed while no scheduler ran are recorded as missed "
                                                     "runs; then skip runs none, latest (default) the newest once, "

@@ -38,6 +38,19 @@ def test_the_schedules_page_reads_right(client, container):
     assert 'id="nav-schedules" aria-current="page"' in html
 
 
+def test_the_schedules_page_has_a_form_that_creates_one_through_the_api(client):
+    html = client.get("/schedules").get_data(as_text=True)
+    form = html.split('<form id="schedule-form"', 1)[1].split("</form>", 1)[0]
+    assert 'id="schedule-type" name="name" data-task-types' in form  # filled from GET /api/task-types
+    for field in ("schedule-args", "schedule-kwargs", "schedule-at", "schedule-interval", "schedule-repeat",
+                  "schedule-cron", "schedule-timezone", "schedule-catch-up"):
+        assert f'id="{field}"' in form and f'for="{field}"' in form, field
+    assert [v for v in ("at", "every", "cron") if f'name="timing" value="{v}"' in form] == ["at", "every", "cron"]
+    assert all(f'<option value="{p}"' in form for p in ("latest", "skip", "all"))
+    assert 'id="schedule-error" class="error" role="alert" hidden' in form
+    assert 'method=' not in form.split(">", 1)[0]  # the script sends it (POST /api/schedules), never the browser
+
+
 def test_a_schedules_page_shows_its_settings_and_runs(client, container):
     now = datetime.now(timezone.utc)
     item = schedule(client, name="api_fail", at=(now - timedelta(seconds=1)).isoformat(), interval=60,

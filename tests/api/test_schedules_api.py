@@ -36,6 +36,25 @@ def test_a_new_cron_schedule_is_201_with_its_next_run(client):
     assert schedule["last_run"] is None
 
 
+def test_a_cron_is_read_in_the_time_zone_given(client):
+    schedule = register(client, cron="0 3 * * *", timezone="Asia/Seoul")
+    assert schedule["timezone"] == "Asia/Seoul"
+    next_run = datetime.fromisoformat(schedule["next_run_at"])
+    assert (next_run.hour, next_run.minute) == (18, 0)  # 03:00 in Seoul (UTC+9, no summer time) is 18:00 UTC
+    assert client.get(f"/api/schedules/{schedule['id']}").get_json()["timezone"] == "Asia/Seoul"
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"cron": "0 3 * * *", "timezone": "Mars/Olympus"}, "time zone 'Mars/Olympus' is not an IANA time zone name"),
+    ({"at": "2026-01-01T09:00:00+00:00", "timezone": "Europe/Paris"}, "'timezone' is the time zone of a cron"),
+])
+def test_a_time_zone_that_does_not_exist_or_without_a_cron_is_422(client, body, message):
+    response = client.post("/api/schedules", json={"name": "api_echo", "args": [1], **body})
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["error"]["field"] == "timezone"
+    assert response.get_json()["error"]["message"].startswith(message)
+
+
 def test_registering_the_same_name_and_arguments_again_is_200_with_the_same_parent(client):
     first = register(client, cron="*/5 * * * *")
     again = register(client, status=200, cron="0 * * * *")

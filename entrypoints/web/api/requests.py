@@ -23,6 +23,7 @@ def schedule_request(body: dict) -> ScheduleRequest:
     return ScheduleRequest(name=body["name"], args=body["args"], kwargs=body["kwargs"],
                            description=body["description"], owner=body.get("owner"), at=body["at"],
                            interval=body["interval"], repeat=body["repeat"], cron=body["cron"],
+                           timezone=body["timezone"],
                            catch_up=body["catch_up"], expect_every=body.get("expect_every"),
                            alert_after_failures=body.get("alert_after_failures"))
 

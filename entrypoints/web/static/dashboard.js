@@ -1,5 +1,5 @@
 // The dashboard's behaviour: fetch the server-rendered sections, move progress bars on
-// Server-Sent Events, send the buttons' and the form's API calls (one by one for a bulk action on the task list
+// Server-Sent Events, send the buttons' and the forms' API calls (one by one for a bulk action on the task list
 // or a failure group). No framework, no build step.
 "use strict";
 
@@ -419,17 +419,19 @@
       if (!response.ok) { flash(await errorMessage(response), "error"); return; }
       taskTypes = (await response.json()).items;
     } catch (e) { return; }
-    const select = $("task-type");
-    const previous = select.value;
-    select.innerHTML = "";
-    taskTypes.forEach((t) => {
-      const option = document.createElement("option");
-      option.value = t.name;
-      option.textContent = t.name;
-      select.appendChild(option);
+    // the enqueue form's and the schedule form's
+    document.querySelectorAll("select[data-task-types]").forEach((select) => {
+      const previous = select.value;
+      select.innerHTML = "";
+      taskTypes.forEach((t) => {
+        const option = document.createElement("option");
+        option.value = t.name;
+        option.textContent = t.name;
+        select.appendChild(option);
+      });
+      if (taskTypes.some((t) => t.name === previous)) select.value = previous;
     });
-    if (taskTypes.some((t) => t.name === previous)) select.value = previous;
-    showTaskType();
+    if (FORM) showTaskType();
   }
 
   function readValue(input) {
@@ -517,6 +519,99 @@
     }
   });
 
+  // -- the schedule form (the schedules page) ---------------------------------------------
+
+  const SCHEDULE_FORM = $("schedule-form");
+
+  function timingKind() {
+    const checked = document.querySelector('#schedule-form input[name="timing"]:checked');
+    return checked ? checked.value : "at";
+  }
+
+  function showTiming() {
+    document.querySelectorAll("#schedule-form [data-timing]").forEach((box) => {
+      box.hidden = !box.dataset.timing.split(" ").includes(timingKind());
+    });
+  }
+
+  function jsonOf(id, what, isRight, fallback) {
+    const raw = $(id).value.trim();
+    if (!raw) return fallback;
+    let value;
+    try { value = JSON.parse(raw); } catch (e) { throw new Error(`${what} must be JSON, e.g. ${$(id).placeholder}`); }
+    if (!isRight(value)) throw new Error(`${what} must be a JSON ${Array.isArray(fallback) ? "list" : "object"}, `
+      + `e.g. ${$(id).placeholder}`);
+    return value;
+  }
+
+  function wholeNumber(id, what) {
+    const raw = $(id).value.trim();
+    if (raw && !/^\d+$/.test(raw)) throw new Error(`${what} must be a whole number of 1 or more`);
+    return raw ? parseInt(raw, 10) : undefined;
+  }
+
+  // What POST /api/schedules takes, from the form; what only the API can judge (a cron, a time zone, a time) it does.
+  function scheduleBody() {
+    const body = {
+      name: $("schedule-type").value,
+      args: jsonOf("schedule-args", "Positional arguments", Array.isArray, []),
+      kwargs: jsonOf("schedule-kwargs", "Keyword arguments",
+                     (v) => v !== null && typeof v === "object" && !Array.isArray(v), {}),
+      catch_up: $("schedule-catch-up").value,
+    };
+    const kind = timingKind();
+    if (kind === "cron") {
+      body.cron = $("schedule-cron").value.trim();
+      const zone = $("schedule-timezone").value.trim();
+      if (zone) body.timezone = zone;
+      return body;
+    }
+    body.at = $("schedule-at").value.trim() || new Date().toISOString();
+    if (kind === "every") {
+      body.interval = wholeNumber("schedule-interval", "Every");
+      if (body.interval === undefined) throw new Error("Every: how many seconds between runs");
+      const repeat = wholeNumber("schedule-repeat", "Runs in all");
+      if (repeat !== undefined) body.repeat = repeat;
+    }
+    return body;
+  }
+
+  if (SCHEDULE_FORM) {
+    SCHEDULE_FORM.addEventListener("change", (e) => { if (e.target.name === "timing") showTiming(); });
+    showTiming();  // a browser may bring back another choice (back button)
+    SCHEDULE_FORM.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const errorBox = $("schedule-error");
+      errorBox.hidden = true;
+      let body;
+      try {
+        body = scheduleBody();
+      } catch (err) {
+        errorBox.textContent = err.message;
+        errorBox.hidden = false;
+        return;
+      }
+      $("schedule-submit").disabled = true;
+      try {
+        const response = await request("POST", "/api/schedules", body);
+        if (response.status === 201 || response.status === 200) {
+          const schedule = await response.json();
+          flash(`Schedule ${schedule.id} (${schedule.name}) ${response.status === 201 ? "created" : "updated"}.`,
+                "info");
+        } else {
+          errorBox.textContent = await errorMessage(response);  // the API's own words, in place
+          errorBox.hidden = false;
+        }
+        if (response.ok || response.status === 503) refresh(RUN_SECTIONS);  // a 503 is stored all the same
+      } catch (err) {
+        errorBox.textContent = err.message;
+        errorBox.hidden = false;
+      } finally {
+        $("schedule-submit").disabled = false;
+      }
+    });
+  }
+
   // -- the token ------------------------------------------------------------------
 
   function askForToken(message) {
@@ -545,7 +640,7 @@
   });
 
   function start() {
-    if (FORM) loadTaskTypes();
+    if (FORM || SCHEDULE_FORM) loadTaskTypes();
     connect();  // onopen re-reads every section
   }
 

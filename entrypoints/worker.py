@@ -65,10 +65,13 @@ def build_worker(container: Container, queues: list[str] | None = None, worker_c
 
 
 def run_worker(queues: list[str] | None = None, burst: bool = False, with_scheduler: bool = True,
-               container: Container | None = None, simple: bool = False) -> bool:
+               container: Container | None = None, simple: bool = False, concurrency: int | None = None,
+               max_tasks: int | None = None, max_memory_mb: float | None = None) -> bool:
     """Runs until SIGTERM/SIGINT (warm shutdown: the current task finishes) or, with `burst`, until the
     queues are empty. Returns whether any job was worked on. `simple`: tasks run in this process
-    (LedgerSimpleWorker) instead of one forked work-horse each (LedgerWorker)."""
+    (LedgerSimpleWorker) instead of one forked work-horse each (LedgerWorker). `concurrency`: a pool of that
+    many long-lived processes taking tasks one after another (rqledger.entrypoints.worker_pool), each
+    replaced after `max_tasks` tasks or past `max_memory_mb` MB."""
     container = container or build_container()
     runtime.install(container)  # rqledger.entrypoints.task_entry.run_task finds this container in the work-horses
     configure_logging()
@@ -82,6 +85,12 @@ def run_worker(queues: list[str] | None = None, burst: bool = False, with_schedu
     container.attempt_gate()  # the per-type limits, built once here: every work-horse inherits them
     # a killed work-horse of a schedule's firing ends its run at once (not at the scheduler's next round)
     runs = RunFailures(uow=container.uow(), runs=container.scheduled_runs())
+    if concurrency is not None:
+        from rqledger.entrypoints.worker_pool import WorkerPool
+
+        WorkerPool(container, build_worker, queues, concurrency, burst=burst, with_scheduler=with_scheduler,
+                   failure_handlers=(runs,), max_tasks=max_tasks, max_memory_mb=max_memory_mb).run()
+        return True
     worker = None
     while True:
         try:

@@ -16,8 +16,18 @@ from rqledger.entrypoints.command_errors import one_line_errors
 @click.option("--simple", is_flag=True,
               help="Run tasks in the worker's own process (RQ's SimpleWorker) instead of a work-horse forked per "
                    "task: faster for short tasks, but a task that crashes or leaks takes the worker with it.")
+@click.option("--concurrency", "-c", type=click.IntRange(1, 256), default=None,
+              help="Run N long-lived worker processes that take tasks one after another, without a fork per "
+                   "task (the pooled worker; a cancel or a stuck task ends its process, which is replaced).")
+@click.option("--max-tasks-per-child", type=click.IntRange(1), default=None,
+              help="With --concurrency: replace a process after this many tasks.")
+@click.option("--max-memory-per-child", type=click.FloatRange(1), default=None, metavar="MB",
+              help="With --concurrency: replace a process after a task leaves it above this RSS, in MB.")
+@click.option("--fork-per-task", is_flag=True,
+              help="Fork a fresh work-horse for every task (RQ's default worker; this command's default too).")
 @one_line_errors
-def worker(queues: str | None, burst: bool, without_scheduler: bool, simple: bool) -> None:
+def worker(queues: str | None, burst: bool, without_scheduler: bool, simple: bool, concurrency: int | None,
+           max_tasks_per_child: int | None, max_memory_per_child: float | None, fork_per_task: bool) -> None:
     """Run an RQ worker that records every task in the ledger (SIGTERM: finish the current task, then exit).
 
     It runs the @task functions of the modules named in RQLEDGER_TASK_MODULES (e.g. app.tasks), imported
@@ -26,8 +36,15 @@ def worker(queues: str | None, burst: bool, without_scheduler: bool, simple: boo
     """
     from rqledger.entrypoints.worker import run_worker
 
+    kinds = [flag for flag, given in (("--simple", simple), ("--concurrency", concurrency is not None),
+                                      ("--fork-per-task", fork_per_task)) if given]
+    if len(kinds) > 1:
+        raise click.UsageError(f"{' and '.join(kinds)} are different kinds of worker: choose one")
+    if (max_tasks_per_child or max_memory_per_child) and concurrency is None:
+        raise click.UsageError("--max-tasks-per-child and --max-memory-per-child need --concurrency N")
     names = [q.strip() for q in queues.split(",") if q.strip()] if queues else None
-    run_worker(queues=names, burst=burst, with_scheduler=not without_scheduler, simple=simple)
+    run_worker(queues=names, burst=burst, with_scheduler=not without_scheduler, simple=simple,
+               concurrency=concurrency, max_tasks=max_tasks_per_child, max_memory_mb=max_memory_per_child)
 
 
 COMMANDS = [worker]

@@ -120,3 +120,19 @@ def one_per_owner(folder: str, label: str, seconds: float) -> dict:
 @task(rate_limit="2/3s")
 def two_per_three_seconds(folder: str, label: str) -> dict:
     return _record_span(folder, label, 0)
+
+
+@task
+def whoami() -> dict:
+    """The process that ran it (the pooled worker runs many tasks in one process)."""
+    return {"pid": os.getpid()}
+
+
+_HELD: list[bytearray] = []
+
+
+@task
+def hog(megabytes: int) -> dict:
+    """Keeps `megabytes` of memory after it returns, as a leaking task does."""
+    _HELD.append(bytearray(b"x" * (megabytes * 2**20)))
+    return {"pid": os.getpid()}

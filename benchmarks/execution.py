@@ -1,5 +1,5 @@
 """2. Draining trivial tasks: burst workers as processes (one and two of them, forking and SimpleWorker
-classes), and SimpleWorkers in this process."""
+classes, and the pooled worker of one and two processes), and SimpleWorkers in this process."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ def measure(pair: Pair, tasks: int, repeats: int, logs: Path, forking: bool = Tr
     if forking:
         rows.append(_two_processes(pair, tasks, repeats, logs, simple=False))
     rows.append(_two_processes(pair, tasks, repeats, logs, simple=True))
+    rows.extend(_pooled(pair, tasks, repeats, logs))
     simple = back_to_back(repeats, lambda: _in_process(pair, pair.ledger, tasks),
                           lambda: _in_process(pair, pair.bare, tasks), pair.flush)
     rows.append(compared(SECTION, f"{tasks} jobs, SimpleWorker in this process: LedgerSimpleWorker vs "
@@ -52,6 +53,29 @@ def _two_processes(pair: Pair, tasks: int, repeats: int, logs: Path, simple: boo
     kind = "SimpleWorker class (the commands above)" if simple else "forking (the commands above)"
     return compared(SECTION, f"{tasks} jobs, 2 worker processes of each, {kind}", "jobs/s", runs,
                     note="first start to last end; higher is better")
+
+
+def _pooled(pair: Pair, tasks: int, repeats: int, logs: Path) -> list[Row]:
+    """`rqledger worker --concurrency N` (long-lived processes, no fork per task) against N stock `rq worker`
+    processes (forking, RQ's default): the target of issue 16 is 1.0x with N = 1 and N = 2."""
+    rows = []
+    for processes in (1, 2):
+        def pooled() -> float:
+            ids = pair.ledger.enqueue_batch(tasks)
+            command = pair.ledger.worker_command() + ["--concurrency", str(processes)]
+            run_burst_worker(command, pair.ledger.worker_env(), logs / f"ledger-pooled-{processes}.log", 60 + tasks)
+            span = job_span(pair.bare.connection, ids)
+            check_ledger(pair, pair.ledger, ids)
+            return tasks / span
+
+        def bare() -> float:
+            return tasks / _burst(pair, pair.bare, tasks, logs, processes=processes)[2]
+
+        runs = back_to_back(repeats, pooled, bare, pair.flush)
+        rows.append(compared(SECTION, f"{tasks} jobs, pooled worker: `rqledger worker --burst --concurrency "
+                                      f"{processes}` vs {processes} `rq worker --burst` (forking)", "jobs/s", runs,
+                             note="first start to last end; higher is better"))
+    return rows
 
 
 def worker_command(side, simple: bool = False) -> list[str]:

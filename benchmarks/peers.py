@@ -33,7 +33,7 @@ from typing import Callable
 from rq.job import Job
 from rq.utils import utcparse
 
-from benchmarks.burst import BenchmarkFailed
+from benchmarks.burst import BenchmarkFailed, run_burst_worker
 from benchmarks.execution import burst_workers, check_ledger
 from benchmarks.report import Row, compared
 from benchmarks.subjects import Pair, process_env
@@ -82,12 +82,22 @@ def _measure(pair: Pair, peer: CeleryPeer, tasks: int, repeats: int, logs: Path)
             return throughput(rq_ends(bare.connection, ids))
         return drain
 
+    def pooled_drain(processes: int) -> Callable[[], float]:
+        def drain() -> float:
+            ids = ledger.enqueue_batch(tasks)
+            run_burst_worker(ledger.worker_command() + ["--concurrency", str(processes)], ledger.worker_env(),
+                             logs / f"ledger-pooled-{processes}.log", 60 + tasks)
+            check_ledger(pair, ledger, ids)
+            return throughput(rq_ends(bare.connection, ids))
+        return drain
+
     def celery_drain(concurrency: int) -> Callable[[], float]:
         return lambda: throughput(peer.drain(peer.enqueue_one_by_one(tasks), concurrency))
 
     drains = {}
     for processes in (2, 1):
         drains[f"celery {processes}"] = celery_drain(processes)
+        drains[f"rqledger pooled {processes}"] = pooled_drain(processes)
         for simple in (False, True):
             drains[f"rqledger {processes} {simple}"] = rq_drain(ledger, simple, processes)
             drains[f"bare {processes} {simple}"] = rq_drain(bare, simple, processes)
@@ -99,6 +109,11 @@ def _measure(pair: Pair, peer: CeleryPeer, tasks: int, repeats: int, logs: Path)
     bare_worker = {False: "`rq worker`", True: "`rq worker` SimpleWorker class"}
     for processes in (2, 1):
         celery_worker = f"`celery worker --pool prefork --concurrency {processes}`"
+        rows.append(_row(f"drain {tasks} tasks: `rqledger worker --burst --concurrency {processes}` (pooled) vs "
+                         f"{celery_worker}", "jobs/s", drained, f"rqledger pooled {processes}", f"celery {processes}",
+                         f"bare RQ {'2x ' if processes == 2 else ''}`rq worker`: "
+                         f"{_median(drained, f'bare {processes} False'):,.0f} jobs/s; "
+                         "first to last end (RQ ended_at, Celery date_done); higher is better"))
         for simple in (False, True):
             times = "2x " if processes == 2 else ""
             rows.append(_row(f"drain {tasks} tasks: {times}{worker[simple]} vs {celery_worker}", "jobs/s", drained,

@@ -48,7 +48,9 @@ def test_the_peers_section_compares_rqledger_with_celery_on_enqueue_and_on_drain
     drains = [m for m in metrics if m.startswith("drain")]
     assert any("2x `rqledger worker --burst` vs `celery worker --pool prefork --concurrency 2`" in m for m in drains)
     assert any("--simple` vs `celery worker --pool prefork --concurrency 1`" in m for m in drains)
-    assert len(drains) == 4
+    assert any("`rqledger worker --burst --concurrency 2` (pooled) vs `celery worker --pool prefork --concurrency 2`"
+               in m for m in drains)
+    assert len(drains) == 6
     assert all(row["ledger"] > 0 and row["bare"] > 0 and row["ratio"] > 0 for row in rows)
     assert all("bare RQ" in row["note"] for row in rows), "each row names bare RQ's figure of the same round"
     assert "celery worker" in result.stdout

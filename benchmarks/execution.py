@@ -14,6 +14,7 @@ from benchmarks.timing import back_to_back
 SECTION = "execute"
 # the SimpleWorker class as a process: rqledger's switch, and RQ's own class for `rq worker`
 LEDGER_SIMPLE = ["--simple"]
+LEDGER_FORKING = ["--fork-per-task"]  # the pooled worker is the command's default; its rows say --concurrency
 RQ_SIMPLE = ["--worker-class", "rq.worker.SimpleWorker"]
 
 
@@ -82,7 +83,7 @@ def worker_command(side, simple: bool = False) -> list[str]:
     """The burst worker command of a side, forking or of the SimpleWorker class (both CLIs are click's:
     options may follow the queue argument)."""
     if not simple:
-        return side.worker_command()
+        return side.worker_command() + (LEDGER_FORKING if isinstance(side, Ledger) else [])
     return side.worker_command() + (LEDGER_SIMPLE if isinstance(side, Ledger) else RQ_SIMPLE)
 
 

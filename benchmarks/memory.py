@@ -69,7 +69,7 @@ def measure(pair: Pair, tasks: int, logs: Path, timeout: float = 3600) -> list[R
 
     rq_worker = [*script("rq"), "worker", "--with-scheduler", "--serializer", "json", "--url", pair.bare.redis_url]
     subjects = [
-        Subject("rqledger worker", queues["ledger-fork"], [*script("rqledger"), "worker", "-q", queues["ledger-fork"]],
+        Subject("rqledger worker", queues["ledger-fork"], [*script("rqledger"), "worker", "--fork-per-task", "-q", queues["ledger-fork"]],
                 process_env(env), ledger_enqueue(queues["ledger-fork"])),
         Subject("rq worker", queues["bare-fork"], [*rq_worker, queues["bare-fork"]], process_env({}),
                 bare_enqueue(queues["bare-fork"])),

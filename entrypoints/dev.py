@@ -207,6 +207,7 @@ class DevServer:
         for number in range(1, self.options.workers + 1):
             # one runs RQ's scheduler (interval retries, delayed jobs); more would only compete for its lock
             extra = [] if number == 1 else ["--without-scheduler"]
+            extra += ["--concurrency", "1"]  # --workers counts the processes that run tasks
             commands.append((f"worker{number}" if self.options.workers > 1 else "worker", ["worker", *extra]))
         commands.append(("scheduler", ["scheduler"]))
         return commands

@@ -27,3 +27,15 @@ def wait_for(condition, timeout: float, interval: float = 0.05, what: str = "the
             extra = f"\n{details()}" if details else ""
             raise AssertionError(f"{what} did not happen within {timeout} s (last: {value!r}){extra}")
         time.sleep(interval)
+
+
+WORKER_KINDS = ("--simple", "--concurrency", "-c", "--fork-per-task")
+
+
+def with_kind(args) -> list[str]:
+    """`rqledger worker` arguments that name a kind of worker: the forking one unless the test names one.
+
+    The suites of the worker's guarantees (tests/integration/rq, tests/faults) were written for the forking
+    worker; the pooled one, the command's default, has its own (test_pooled_worker.py, the chaos test)."""
+    args = list(args)
+    return args if any(arg in WORKER_KINDS for arg in args) else [*args, "--fork-per-task"]

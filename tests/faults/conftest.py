@@ -17,6 +17,7 @@ from rqledger.entrypoints.settings import load_settings
 from tests.faults.figures import FIGURES
 from tests.faults.ledger import Ledger
 from tests.faults.processes import ROOT, Service, Services, wait_for
+from tests.processes import with_kind
 from tests.services import free_port, private_database
 
 TASK_MODULES = "tests.faults.tasks"
@@ -87,7 +88,7 @@ class System:
     # --- processes ---
 
     def start_worker(self, *args: str, **env: str) -> Service:
-        worker = self.services.start("worker", *args, **env)
+        worker = self.services.start("worker", *with_kind(args), **env)  # forking unless a kind is named
         wait_for(lambda: self.worker_name(worker) or not worker.alive(), 30, what="the worker to register",
                  details=self.services.output)
         assert worker.alive(), worker.output

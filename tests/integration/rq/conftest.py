@@ -10,6 +10,7 @@ from rqledger.entrypoints import runtime
 from rqledger.entrypoints.container import build_container
 from rqledger.entrypoints.settings import load_settings
 from tests.integration.rq.processes import ROOT, WorkerProcess
+from tests.processes import with_kind
 from tests.services import private_database
 
 TASK_MODULE = "tests.integration.rq.tasks"
@@ -71,7 +72,7 @@ def start_worker(ledger_env, tmp_path):
     env = {**os.environ, **ledger_env, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
 
     def start(*args: str) -> WorkerProcess:
-        worker = WorkerProcess(env, tmp_path / f"worker-{len(started)}.log", *args)
+        worker = WorkerProcess(env, tmp_path / f"worker-{len(started)}.log", *with_kind(args))
         started.append(worker)
         return worker
 

@@ -409,13 +409,7 @@ def between(end: datetime | None, start: datetime | None) -> str:
     """`end|rqledger_between(start)`: how long from start to end, as people read it ("–" when either is unknown)."""
     if start is None or end is None:
         return "–"
-    seconds = max(0.0, (end - start).total_seconds())
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, seconds = divmod(int(seconds), 60)
-    return f"{minutes} min {seconds} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+    return charts.seconds(max(0.0, (end - start).total_seconds()))
 
 
 @bp.app_template_filter("rqledger_json")

@@ -15,7 +15,7 @@ from rq.serializers import JSONSerializer
 from rqledger.application.tasks import TaskRequest
 from rqledger.domain.retry import Retry
 from rqledger.domain.task import TaskStatus
-from tests.integration.rq.processes import wait_for
+from tests.integration.rq.processes import alive, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -39,14 +39,6 @@ def job_status(ledger, task_id):
 def child_pids(supervisor_pid: int) -> set[int]:
     with open(f"/proc/{supervisor_pid}/task/{supervisor_pid}/children") as children:
         return {int(pid) for pid in children.read().split()}
-
-
-def alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)

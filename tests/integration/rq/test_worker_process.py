@@ -19,7 +19,7 @@ from rqledger.application.tasks import TaskRequest
 from rqledger.domain.errors import DuplicateUniqueTask
 from rqledger.domain.retry import Retry
 from rqledger.domain.task import TaskStatus
-from tests.integration.rq.processes import wait_for
+from tests.integration.rq.processes import alive, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -204,17 +204,9 @@ def test_a_killed_worker_takes_its_scheduler_process_along(ledger, start_worker)
 
     os.kill(worker.process.pid, signal.SIGKILL)  # the worker alone, as the OOM killer would
 
-    wait_for(lambda: not _alive(scheduler_pid), 10, what="the orphaned scheduler stopping")
+    wait_for(lambda: not alive(scheduler_pid), 10, what="the orphaned scheduler stopping")
     held = re.findall(r"Acquired scheduler lock for (\S+)", worker.output)
     assert held and not any(ledger.rq_connection().exists(f"rq:scheduler-lock:{q}") for q in held)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)

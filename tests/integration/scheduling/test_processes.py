@@ -21,6 +21,7 @@ from rqledger.entrypoints.container import build_container
 from rqledger.entrypoints.settings import load_settings
 from tests.integration.scheduling.conftest import TASK_MODULES
 from tests.integration.scheduling.processes import Processes, base_env, wait_for
+from tests.processes import with_kind
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -47,7 +48,7 @@ class System:
 
     def start_worker(self):
         before = self.redis.scard("rq:workers")
-        proc = self.procs.start("worker")
+        proc = self.procs.start("worker", *with_kind(()))  # these tests kill work-horses: the forking kind
         wait_for(lambda: self.redis.scard("rq:workers") > before or proc.poll() is not None, timeout=30,
                  what="the worker to register")
         assert proc.poll() is None, self.procs.output()

@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import os
 import resource
-import threading
 import time
 
 from rq.job import JobStatus
@@ -70,23 +69,13 @@ class LedgerPoolChild(LedgerSimpleWorker):
                           self._stopped_job_id)
             self._end(EXIT_STOPPED)
 
-    def _heartbeat_until(self, stop: threading.Event) -> None:
-        """LedgerSimpleWorker's heartbeat while a task runs, which also ends a task that overran its timeout."""
-        every = max(1, int(self.job_monitoring_interval))
-        beaten = time.monotonic()
-        while not stop.wait(1):
-            overdue_at = self._overdue_at
-            if overdue_at is not None and time.monotonic() > overdue_at:
-                self.log.error("Worker %s: job %s overran its timeout and did not stop: this process ends with it",
-                               self.name, self.get_current_job_id())
-                self._end(EXIT_OVERRAN)
-            if time.monotonic() - beaten < every:
-                continue
-            beaten = time.monotonic()
-            try:
-                self.heartbeat(every + 60)
-            except Exception:  # never let the thread die silently mid-task: the next beat tries again
-                self.log.exception("Worker %s: heartbeat during a job failed", self.name)
+    def _while_running(self) -> None:
+        """Ends this process when the task in hand overran its timeout and did not stop (stuck in C code)."""
+        overdue_at = self._overdue_at
+        if overdue_at is not None and time.monotonic() > overdue_at:
+            self.log.error("Worker %s: job %s overran its timeout and did not stop: this process ends with it",
+                           self.name, self.get_current_job_id())
+            self._end(EXIT_OVERRAN)
 
     def _end(self, code: int) -> None:
         """Ends this process at once, the outcomes of earlier tasks still written behind written first

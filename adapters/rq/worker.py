@@ -336,11 +336,19 @@ class LedgerSimpleWorker(LedgerHooks, SimpleWorker):
 
     def _heartbeat_until(self, stop: threading.Event) -> None:
         every = max(1, int(self.job_monitoring_interval))
-        while not stop.wait(every):
+        beaten = time.monotonic()
+        while not stop.wait(1):
+            self._while_running()
+            if time.monotonic() - beaten < every:
+                continue
+            beaten = time.monotonic()
             try:
                 self.heartbeat(every + 60)  # as RQ's own heartbeat while it watches a work-horse
             except Exception:  # never let the thread die silently mid-task: the next beat tries again
                 self.log.exception("Worker %s: heartbeat during a job failed", self.name)
+
+    def _while_running(self) -> None:
+        """Called about once a second from the heartbeat thread while a job runs (the pooled child's check)."""
 
 
 def _describe_failure(job, exc_string: str) -> str:
